@@ -1,0 +1,504 @@
+/*
+ * analyzer.c -- the streaming voice analyser: framing, threads, pYIN,
+ * spectral features, statistics.
+ *
+ * DESIGN: samples arrive in pushes of any size; the analyser keeps only the
+ * padded samples of the frames not yet computed (librosa's center=True zero
+ * padding of 1024 samples on each side, hop 512), so memory does not grow
+ * with the input except for the per-frame results.  Frames are computed in
+ * blocks: the per-frame work (autocorrelation, YIN, trough probabilities,
+ * STFT, mel, centroid) is independent between frames and is split across
+ * threads; the Viterbi forward pass is sequential and runs on the calling
+ * thread once a block is done, so the block's sparse observations are freed
+ * straight away.  MFCC needs librosa's global top_db floor (max over the
+ * whole mel spectrogram - 80 dB), so the mel dB frames are kept and turned
+ * into MFCC at the end.
+ */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analysis/pyin.h"
+#include "analysis/spectral.h"
+#include "core/error.h"
+#include "voxclone/voxclone.h"
+
+#define HALF (VX__N_FFT / 2)
+#define BLOCK_FRAMES 1024
+#define MIN_FRAMES_PER_THREAD 64
+#define MAX_THREADS 64
+/* Hard cap on frames (about 6 hours at hop 512): bounds every growable
+ * per-frame array. */
+#define MAX_FRAMES ((size_t)1 << 24)
+
+typedef struct worker {
+    vx__yin *yin;
+    vx__spectral *spec;
+} worker;
+
+struct vx_analyzer {
+    vx_analysis_opts opts;
+    int n_threads;
+    vx__pyin_tables *tabs;
+    vx__viterbi *vit;
+    worker w[MAX_THREADS];
+    float *buf;        /* padded samples from frame next_frame on */
+    size_t buf_len, buf_cap;
+    size_t n_pushed;   /* original samples */
+    size_t next_frame; /* frames computed */
+    size_t cap_frames;
+    double *voiced_prob;
+    double *centroid;
+    float *mel_db;     /* frames x 128 */
+    vx__pyin_obs *obs; /* BLOCK_FRAMES */
+    int finished;
+};
+
+void vx_analysis_opts_init(vx_analysis_opts *opts)
+{
+    if (!opts)
+        return;
+    memset(opts, 0, sizeof *opts);
+    opts->keep_frames = 0;
+    opts->n_threads = 0;
+    opts->pitch_mode = VX_PITCH_LIBROSA;
+    vx_decode_opts_init(&opts->decode);
+}
+
+const char *vx_voice_type(double pitch_mean_hz)
+{
+    if (pitch_mean_hz > 200.0)
+        return "High (female/child)";
+    if (pitch_mean_hz > 140.0)
+        return "Medium";
+    if (pitch_mean_hz > 0.0)
+        return "Low (male)";
+    return "unknown";
+}
+
+void vx_analyzer_free(vx_analyzer *a)
+{
+    if (!a)
+        return;
+    for (int i = 0; i < MAX_THREADS; i++) {
+        vx__yin_free(a->w[i].yin);
+        vx__spectral_free(a->w[i].spec);
+    }
+    vx__viterbi_free(a->vit);
+    vx__pyin_tables_free(a->tabs);
+    free(a->buf);
+    free(a->voiced_prob);
+    free(a->centroid);
+    free(a->mel_db);
+    free(a->obs);
+    free(a);
+}
+
+int vx_analyzer_new(const vx_analysis_opts *opts, vx_analyzer **out, vx_error *err)
+{
+    vx__error_clear(err);
+    if (!out)
+        return vx__error_set(err, VX_EINVAL, "vx_analyzer_new: out is NULL");
+    *out = NULL;
+    vx_analysis_opts o;
+    if (opts)
+        o = *opts;
+    else
+        vx_analysis_opts_init(&o);
+    if (o.n_threads < 0 || o.n_threads > MAX_THREADS)
+        return vx__error_set(err, VX_EINVAL, "n_threads must be in 0..%d (got %d)", MAX_THREADS,
+                             o.n_threads);
+    if (o.pitch_mode != VX_PITCH_LIBROSA)
+        return vx__error_set(err, VX_EINVAL, "unknown pitch_mode %d", (int)o.pitch_mode);
+    vx_analyzer *a = calloc(1, sizeof *a);
+    if (!a)
+        return vx__error_set(err, VX_ENOMEM, "out of memory");
+    a->opts = o;
+    int nt = o.n_threads;
+    if (nt == 0) {
+        long c = sysconf(_SC_NPROCESSORS_ONLN);
+        nt = c < 1 ? 1 : (c > MAX_THREADS ? MAX_THREADS : (int)c);
+    }
+    a->n_threads = nt;
+    a->tabs = vx__pyin_tables_new();
+    a->vit = a->tabs ? vx__viterbi_new(a->tabs) : NULL;
+    a->buf_cap = (size_t)(BLOCK_FRAMES - 1) * VX__HOP + VX__N_FFT;
+    a->buf = malloc(a->buf_cap * sizeof *a->buf);
+    a->obs = malloc(BLOCK_FRAMES * sizeof *a->obs);
+    int ok = a->tabs && a->vit && a->buf && a->obs;
+    for (int i = 0; ok && i < nt; i++) {
+        a->w[i].yin = vx__yin_new();
+        a->w[i].spec = vx__spectral_new(VX_ANALYSIS_RATE_HZ);
+        ok = a->w[i].yin && a->w[i].spec;
+    }
+    if (!ok) {
+        vx_analyzer_free(a);
+        return vx__error_set(err, VX_ENOMEM, "out of memory creating the analyzer");
+    }
+    /* left padding of center=True */
+    memset(a->buf, 0, HALF * sizeof *a->buf);
+    a->buf_len = HALF;
+    *out = a;
+    return VX_OK;
+}
+
+static int ensure_frames(vx_analyzer *a, size_t need, vx_error *err)
+{
+    if (need <= a->cap_frames)
+        return VX_OK;
+    if (need > MAX_FRAMES)
+        return vx__error_set(err, VX_ELIMIT, "audio has more than %zu frames", (size_t)MAX_FRAMES);
+    size_t ncap = a->cap_frames ? a->cap_frames : 1024;
+    while (ncap < need)
+        ncap *= 2;
+    if (ncap > MAX_FRAMES)
+        ncap = MAX_FRAMES;
+    double *vp = realloc(a->voiced_prob, ncap * sizeof *vp);
+    if (vp)
+        a->voiced_prob = vp;
+    double *ce = realloc(a->centroid, ncap * sizeof *ce);
+    if (ce)
+        a->centroid = ce;
+    float *mel = realloc(a->mel_db, ncap * VX__N_MELS * sizeof *mel);
+    if (mel)
+        a->mel_db = mel;
+    if (!vp || !ce || !mel)
+        return vx__error_set(err, VX_ENOMEM, "out of memory for %zu frames", ncap);
+    a->cap_frames = ncap;
+    return VX_OK;
+}
+
+typedef struct job {
+    vx_analyzer *a;
+    worker *w;
+    size_t first, count; /* frames relative to the block */
+    size_t frame0;       /* absolute index of the block's first frame */
+} job;
+
+static void run_frames(const job *j)
+{
+    vx_analyzer *a = j->a;
+    for (size_t i = j->first; i < j->first + j->count; i++) {
+        const float *frame = a->buf + i * VX__HOP;
+        size_t f = j->frame0 + i;
+        vx__pyin_frame(j->w->yin, a->tabs, frame, &a->obs[i]);
+        vx__spectral_frame(j->w->spec, frame, &a->centroid[f], &a->mel_db[f * VX__N_MELS]);
+    }
+}
+
+static void *thread_main(void *arg)
+{
+    run_frames(arg);
+    return NULL;
+}
+
+/* Computes nb frames starting at next_frame (all available in buf). */
+static int process_block(vx_analyzer *a, size_t nb, vx_error *err)
+{
+    int rc = ensure_frames(a, a->next_frame + nb, err);
+    if (rc)
+        return rc;
+    int nt = a->n_threads;
+    if ((size_t)nt > nb / MIN_FRAMES_PER_THREAD)
+        nt = (int)(nb / MIN_FRAMES_PER_THREAD);
+    if (nt < 1)
+        nt = 1;
+    job jobs[MAX_THREADS];
+    pthread_t tid[MAX_THREADS];
+    int started[MAX_THREADS] = {0};
+    size_t per = nb / (size_t)nt, extra = nb % (size_t)nt, pos = 0;
+    for (int i = 0; i < nt; i++) {
+        jobs[i] = (job){a, &a->w[i], pos, per + ((size_t)i < extra ? 1 : 0), a->next_frame};
+        pos += jobs[i].count;
+    }
+    for (int i = 1; i < nt; i++)
+        started[i] = pthread_create(&tid[i], NULL, thread_main, &jobs[i]) == 0;
+    run_frames(&jobs[0]);
+    for (int i = 1; i < nt; i++) {
+        if (started[i])
+            pthread_join(tid[i], NULL);
+        else
+            run_frames(&jobs[i]); /* could not start a thread: do it here */
+    }
+    for (size_t i = 0; i < nb; i++) {
+        a->voiced_prob[a->next_frame + i] = a->obs[i].voiced_prob;
+        if (vx__viterbi_push(a->vit, &a->obs[i]) != VX_OK)
+            return vx__error_set(err, VX_ENOMEM, "out of memory in Viterbi");
+    }
+    a->next_frame += nb;
+    /* drop the samples no later frame needs */
+    size_t drop = nb * VX__HOP;
+    memmove(a->buf, a->buf + drop, (a->buf_len - drop) * sizeof *a->buf);
+    a->buf_len -= drop;
+    return VX_OK;
+}
+
+static size_t frames_available(const vx_analyzer *a)
+{
+    if (a->buf_len < VX__N_FFT)
+        return 0;
+    return (a->buf_len - VX__N_FFT) / VX__HOP + 1;
+}
+
+int vx_analyzer_push(vx_analyzer *a, const float *samples, size_t n, vx_error *err)
+{
+    vx__error_clear(err);
+    if (!a || (!samples && n))
+        return vx__error_set(err, VX_EINVAL, "vx_analyzer_push: NULL argument");
+    if (a->finished)
+        return vx__error_set(err, VX_EINVAL, "vx_analyzer_push: analyzer already finished");
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(samples[i]))
+            return vx__error_set(err, VX_EINVAL, "sample %zu is not finite", a->n_pushed + i);
+    while (n > 0) {
+        size_t room = a->buf_cap - a->buf_len;
+        size_t take = n < room ? n : room;
+        memcpy(a->buf + a->buf_len, samples, take * sizeof *samples);
+        a->buf_len += take;
+        a->n_pushed += take;
+        samples += take;
+        n -= take;
+        if (a->buf_len == a->buf_cap) {
+            int rc = process_block(a, BLOCK_FRAMES, err);
+            if (rc)
+                return rc;
+        }
+    }
+    return VX_OK;
+}
+
+static void analysis_free_frames(vx_frames *fr)
+{
+    if (!fr)
+        return;
+    free(fr->times_s);
+    free(fr->f0_hz);
+    free(fr->voiced_flag);
+    free(fr->voiced_prob);
+    free(fr->centroid_hz);
+    free(fr->mfcc);
+    free(fr);
+}
+
+void vx_analysis_free(vx_analysis *a)
+{
+    if (!a)
+        return;
+    analysis_free_frames(a->frames);
+    free(a);
+}
+
+int vx_analyzer_finish(vx_analyzer *a, vx_analysis **out, vx_error *err)
+{
+    vx__error_clear(err);
+    if (!a || !out)
+        return vx__error_set(err, VX_EINVAL, "vx_analyzer_finish: NULL argument");
+    *out = NULL;
+    if (a->finished)
+        return vx__error_set(err, VX_EINVAL, "vx_analyzer_finish: already finished");
+    if (a->n_pushed == 0)
+        return vx__error_set(err, VX_EEMPTY, "no samples were analysed");
+    a->finished = 1;
+    const size_t n_frames = 1 + a->n_pushed / VX__HOP;
+    /* right padding of center=True, then the remaining frames */
+    if (a->buf_cap - a->buf_len < HALF) {
+        int rc = process_block(a, frames_available(a), err);
+        if (rc)
+            return rc;
+    }
+    memset(a->buf + a->buf_len, 0, HALF * sizeof *a->buf);
+    a->buf_len += HALF;
+    while (a->next_frame < n_frames) {
+        size_t nb = n_frames - a->next_frame;
+        size_t av = frames_available(a);
+        if (nb > av)
+            nb = av;
+        if (nb == 0)
+            return vx__error_set(err, VX_EINTERNAL, "framing error at frame %zu", a->next_frame);
+        int rc = process_block(a, nb, err);
+        if (rc)
+            return rc;
+    }
+
+    vx_analysis *r = calloc(1, sizeof *r);
+    uint16_t *states = malloc(n_frames * sizeof *states);
+    if (!r || !states) {
+        free(r);
+        free(states);
+        return vx__error_set(err, VX_ENOMEM, "out of memory");
+    }
+    vx__viterbi_decode(a->vit, states);
+    r->n_samples = a->n_pushed;
+    r->sample_rate_hz = VX_ANALYSIS_RATE_HZ;
+    r->duration_s = (double)a->n_pushed / VX_ANALYSIS_RATE_HZ;
+    r->n_frames = n_frames;
+
+    /* pitch statistics over voiced frames */
+    double sum = 0.0, mn = INFINITY, mx = -INFINITY;
+    size_t nv = 0;
+    for (size_t f = 0; f < n_frames; f++) {
+        if (states[f] < VX__PYIN_N_BINS) {
+            double hz = vx__pyin_bin_hz(a->tabs, states[f]);
+            sum += hz;
+            nv++;
+            mn = hz < mn ? hz : mn;
+            mx = hz > mx ? hz : mx;
+        }
+    }
+    r->n_voiced = nv;
+    if (nv) {
+        double mean = sum / (double)nv, ss = 0.0;
+        for (size_t f = 0; f < n_frames; f++)
+            if (states[f] < VX__PYIN_N_BINS) {
+                double dlt = vx__pyin_bin_hz(a->tabs, states[f]) - mean;
+                ss += dlt * dlt;
+            }
+        r->pitch_mean_hz = mean;
+        r->pitch_std_hz = sqrt(ss / (double)nv);
+        r->pitch_min_hz = mn;
+        r->pitch_max_hz = mx;
+    }
+    r->voice_type = vx_voice_type(r->pitch_mean_hz);
+
+    double csum = 0.0;
+    for (size_t f = 0; f < n_frames; f++)
+        csum += a->centroid[f];
+    r->centroid_mean_hz = csum / (double)n_frames;
+
+    /* MFCC with librosa's global top_db = 80 floor */
+    float gmax = -INFINITY;
+    for (size_t i = 0; i < n_frames * VX__N_MELS; i++)
+        gmax = a->mel_db[i] > gmax ? a->mel_db[i] : gmax;
+    const float floor_db = gmax - 80.0f;
+    double msum[VX_N_MFCC] = {0};
+    float *mf = NULL;
+    if (a->opts.keep_frames) {
+        r->frames = calloc(1, sizeof *r->frames);
+        vx_frames *fr = r->frames;
+        if (fr) {
+            fr->n = n_frames;
+            fr->times_s = malloc(n_frames * sizeof *fr->times_s);
+            fr->f0_hz = malloc(n_frames * sizeof *fr->f0_hz);
+            fr->voiced_flag = malloc(n_frames);
+            fr->voiced_prob = malloc(n_frames * sizeof *fr->voiced_prob);
+            fr->centroid_hz = malloc(n_frames * sizeof *fr->centroid_hz);
+            fr->mfcc = malloc(n_frames * VX_N_MFCC * sizeof *fr->mfcc);
+        }
+        if (!fr || !fr->times_s || !fr->f0_hz || !fr->voiced_flag || !fr->voiced_prob ||
+            !fr->centroid_hz || !fr->mfcc) {
+            free(states);
+            vx_analysis_free(r);
+            return vx__error_set(err, VX_ENOMEM, "out of memory for frame tracks");
+        }
+        for (size_t f = 0; f < n_frames; f++) {
+            fr->times_s[f] = (double)(f * VX__HOP) / VX_ANALYSIS_RATE_HZ;
+            int voiced = states[f] < VX__PYIN_N_BINS;
+            fr->voiced_flag[f] = (uint8_t)voiced;
+            fr->f0_hz[f] = voiced ? vx__pyin_bin_hz(a->tabs, states[f]) : NAN;
+            fr->voiced_prob[f] = a->voiced_prob[f];
+            fr->centroid_hz[f] = a->centroid[f];
+        }
+        mf = fr->mfcc;
+    }
+    for (size_t f = 0; f < n_frames; f++) {
+        float c[VX_N_MFCC];
+        vx__mfcc_from_mel_db(&a->mel_db[f * VX__N_MELS], floor_db, c);
+        for (int k = 0; k < VX_N_MFCC; k++)
+            msum[k] += c[k];
+        if (mf)
+            memcpy(mf + f * VX_N_MFCC, c, sizeof c);
+    }
+    for (int k = 0; k < VX_N_MFCC; k++)
+        r->mfcc_mean[k] = (float)(msum[k] / (double)n_frames);
+    r->has_mfcc = 1;
+    free(states);
+    *out = r;
+    return VX_OK;
+}
+
+int vx_analyze_samples(const float *samples, size_t n, int sample_rate_hz,
+                       const vx_analysis_opts *opts, vx_analysis **out, vx_error *err)
+{
+    vx__error_clear(err);
+    if (!out || (!samples && n))
+        return vx__error_set(err, VX_EINVAL, "vx_analyze_samples: NULL argument");
+    *out = NULL;
+    if (sample_rate_hz != VX_ANALYSIS_RATE_HZ)
+        return vx__error_set(err, VX_EINVAL, "sample_rate_hz must be %d (got %d)",
+                             VX_ANALYSIS_RATE_HZ, sample_rate_hz);
+    if (n == 0)
+        return vx__error_set(err, VX_EEMPTY, "no samples");
+    vx_analyzer *a = NULL;
+    int rc = vx_analyzer_new(opts, &a, err);
+    if (rc == VX_OK)
+        rc = vx_analyzer_push(a, samples, n, err);
+    if (rc == VX_OK)
+        rc = vx_analyzer_finish(a, out, err);
+    vx_analyzer_free(a);
+    return rc;
+}
+
+static int analyze_reader(vx_audio_reader *rd, const vx_analysis_opts *opts, vx_analysis **out,
+                          vx_error *err)
+{
+    vx_analyzer *a = NULL;
+    int rc = vx_analyzer_new(opts, &a, err);
+    float chunk[16384];
+    while (rc == VX_OK) {
+        size_t got = 0;
+        rc = vx_audio_reader_read(rd, chunk, sizeof chunk / sizeof chunk[0], &got, err);
+        if (rc != VX_OK || got == 0)
+            break;
+        rc = vx_analyzer_push(a, chunk, got, err);
+    }
+    if (rc == VX_OK)
+        rc = vx_analyzer_finish(a, out, err);
+    vx_analyzer_free(a);
+    return rc;
+}
+
+static void decode_opts_for_analysis(const vx_analysis_opts *opts, vx_decode_opts *d)
+{
+    if (opts)
+        *d = opts->decode;
+    else
+        vx_decode_opts_init(d);
+    d->target_rate_hz = VX_ANALYSIS_RATE_HZ;
+}
+
+int vx_analyze_file(const char *path, const vx_analysis_opts *opts, vx_analysis **out,
+                    vx_error *err)
+{
+    vx__error_clear(err);
+    if (!path || !out)
+        return vx__error_set(err, VX_EINVAL, "vx_analyze_file: NULL argument");
+    *out = NULL;
+    vx_decode_opts d;
+    decode_opts_for_analysis(opts, &d);
+    vx_audio_reader *rd = NULL;
+    int rc = vx_audio_reader_open_file(path, &d, &rd, err);
+    if (rc == VX_OK)
+        rc = analyze_reader(rd, opts, out, err);
+    vx_audio_reader_free(rd);
+    return rc;
+}
+
+int vx_analyze_memory(const void *data, size_t size, const vx_analysis_opts *opts,
+                      vx_analysis **out, vx_error *err)
+{
+    vx__error_clear(err);
+    if (!data || !out)
+        return vx__error_set(err, VX_EINVAL, "vx_analyze_memory: NULL argument");
+    *out = NULL;
+    vx_decode_opts d;
+    decode_opts_for_analysis(opts, &d);
+    vx_audio_reader *rd = NULL;
+    int rc = vx_audio_reader_open_memory(data, size, &d, &rd, err);
+    if (rc == VX_OK)
+        rc = analyze_reader(rd, opts, out, err);
+    vx_audio_reader_free(rd);
+    return rc;
+}
