@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -27,8 +28,8 @@
 #include "voxclone/voxclone.h"
 
 #define HALF (VX__N_FFT / 2)
-#define BLOCK_FRAMES 1024
-#define MIN_FRAMES_PER_THREAD 64
+#define BLOCK_FRAMES 256
+#define CHUNK_FRAMES 16
 #define MAX_THREADS 64
 /* Hard cap on frames (about 6 hours at hop 512): bounds every growable
  * per-frame array. */
@@ -53,7 +54,9 @@ struct vx_analyzer {
     double *voiced_prob;
     double *centroid;
     float *mel_db;     /* frames x 128 */
-    vx__pyin_obs *obs; /* BLOCK_FRAMES */
+    vx__pyin_obs *obs[2]; /* double buffer, BLOCK_FRAMES each */
+    int cur;              /* obs buffer the front end fills next */
+    size_t pend_frame0, pend_n; /* block whose Viterbi pass is pending */
     int finished;
 };
 
@@ -93,7 +96,8 @@ void vx_analyzer_free(vx_analyzer *a)
     free(a->voiced_prob);
     free(a->centroid);
     free(a->mel_db);
-    free(a->obs);
+    free(a->obs[0]);
+    free(a->obs[1]);
     free(a);
 }
 
@@ -127,8 +131,9 @@ int vx_analyzer_new(const vx_analysis_opts *opts, vx_analyzer **out, vx_error *e
     a->vit = a->tabs ? vx__viterbi_new(a->tabs) : NULL;
     a->buf_cap = (size_t)(BLOCK_FRAMES - 1) * VX__HOP + VX__N_FFT;
     a->buf = malloc(a->buf_cap * sizeof *a->buf);
-    a->obs = malloc(BLOCK_FRAMES * sizeof *a->obs);
-    int ok = a->tabs && a->vit && a->buf && a->obs;
+    a->obs[0] = malloc(BLOCK_FRAMES * sizeof *a->obs[0]);
+    a->obs[1] = malloc(BLOCK_FRAMES * sizeof *a->obs[1]);
+    int ok = a->tabs && a->vit && a->buf && a->obs[0] && a->obs[1];
     for (int i = 0; ok && i < nt; i++) {
         a->w[i].yin = vx__yin_new();
         a->w[i].spec = vx__spectral_new(VX_ANALYSIS_RATE_HZ);
@@ -171,63 +176,87 @@ static int ensure_frames(vx_analyzer *a, size_t need, vx_error *err)
     return VX_OK;
 }
 
-typedef struct job {
+/* One block of front-end work, claimed in chunks by whoever is free. */
+typedef struct block_job {
     vx_analyzer *a;
-    worker *w;
-    size_t first, count; /* frames relative to the block */
-    size_t frame0;       /* absolute index of the block's first frame */
-} job;
+    vx__pyin_obs *obs;
+    size_t frame0, nb;
+    atomic_size_t next;
+} block_job;
 
-static void run_frames(const job *j)
+typedef struct thread_arg {
+    block_job *job;
+    worker *w;
+} thread_arg;
+
+static void run_chunks(block_job *j, worker *w)
 {
     vx_analyzer *a = j->a;
-    for (size_t i = j->first; i < j->first + j->count; i++) {
-        const float *frame = a->buf + i * VX__HOP;
-        size_t f = j->frame0 + i;
-        vx__pyin_frame(j->w->yin, a->tabs, frame, &a->obs[i]);
-        vx__spectral_frame(j->w->spec, frame, &a->centroid[f], &a->mel_db[f * VX__N_MELS]);
+    for (;;) {
+        size_t i0 = atomic_fetch_add(&j->next, CHUNK_FRAMES);
+        if (i0 >= j->nb)
+            break;
+        size_t i1 = i0 + CHUNK_FRAMES < j->nb ? i0 + CHUNK_FRAMES : j->nb;
+        for (size_t i = i0; i < i1; i++) {
+            const float *frame = a->buf + i * VX__HOP;
+            size_t f = j->frame0 + i;
+            vx__pyin_frame(w->yin, a->tabs, frame, &j->obs[i]);
+            vx__spectral_frame(w->spec, frame, &a->centroid[f], &a->mel_db[f * VX__N_MELS]);
+        }
     }
 }
 
 static void *thread_main(void *arg)
 {
-    run_frames(arg);
+    thread_arg *t = arg;
+    run_chunks(t->job, t->w);
     return NULL;
 }
 
-/* Computes nb frames starting at next_frame (all available in buf). */
+/* Sequential Viterbi pass over the pending block's observations. */
+static int flush_viterbi(vx_analyzer *a, vx_error *err)
+{
+    const vx__pyin_obs *obs = a->obs[a->cur ^ 1];
+    for (size_t i = 0; i < a->pend_n; i++) {
+        a->voiced_prob[a->pend_frame0 + i] = obs[i].voiced_prob;
+        if (vx__viterbi_push(a->vit, &obs[i]) != VX_OK)
+            return vx__error_set(err, VX_ENOMEM, "out of memory in Viterbi");
+    }
+    a->pend_n = 0;
+    return VX_OK;
+}
+
+/* Computes the front end of nb frames starting at next_frame (all available
+ * in buf) on all threads; meanwhile the calling thread first runs the
+ * Viterbi pass of the previous block, then joins the front-end work. */
 static int process_block(vx_analyzer *a, size_t nb, vx_error *err)
 {
     int rc = ensure_frames(a, a->next_frame + nb, err);
     if (rc)
         return rc;
+    block_job job = {a, a->obs[a->cur], a->next_frame, nb, 0};
+    atomic_init(&job.next, 0);
     int nt = a->n_threads;
-    if ((size_t)nt > nb / MIN_FRAMES_PER_THREAD)
-        nt = (int)(nb / MIN_FRAMES_PER_THREAD);
-    if (nt < 1)
-        nt = 1;
-    job jobs[MAX_THREADS];
+    size_t max_useful = (nb + CHUNK_FRAMES - 1) / CHUNK_FRAMES;
+    if ((size_t)nt > max_useful)
+        nt = (int)max_useful;
+    thread_arg targ[MAX_THREADS];
     pthread_t tid[MAX_THREADS];
     int started[MAX_THREADS] = {0};
-    size_t per = nb / (size_t)nt, extra = nb % (size_t)nt, pos = 0;
-    for (int i = 0; i < nt; i++) {
-        jobs[i] = (job){a, &a->w[i], pos, per + ((size_t)i < extra ? 1 : 0), a->next_frame};
-        pos += jobs[i].count;
-    }
-    for (int i = 1; i < nt; i++)
-        started[i] = pthread_create(&tid[i], NULL, thread_main, &jobs[i]) == 0;
-    run_frames(&jobs[0]);
     for (int i = 1; i < nt; i++) {
+        targ[i] = (thread_arg){&job, &a->w[i]};
+        started[i] = pthread_create(&tid[i], NULL, thread_main, &targ[i]) == 0;
+    }
+    rc = flush_viterbi(a, err);
+    run_chunks(&job, &a->w[0]);
+    for (int i = 1; i < nt; i++)
         if (started[i])
             pthread_join(tid[i], NULL);
-        else
-            run_frames(&jobs[i]); /* could not start a thread: do it here */
-    }
-    for (size_t i = 0; i < nb; i++) {
-        a->voiced_prob[a->next_frame + i] = a->obs[i].voiced_prob;
-        if (vx__viterbi_push(a->vit, &a->obs[i]) != VX_OK)
-            return vx__error_set(err, VX_ENOMEM, "out of memory in Viterbi");
-    }
+    if (rc)
+        return rc;
+    a->pend_frame0 = a->next_frame;
+    a->pend_n = nb;
+    a->cur ^= 1;
     a->next_frame += nb;
     /* drop the samples no later frame needs */
     size_t drop = nb * VX__HOP;
@@ -322,6 +351,10 @@ int vx_analyzer_finish(vx_analyzer *a, vx_analysis **out, vx_error *err)
         if (rc)
             return rc;
     }
+
+    int rc0 = flush_viterbi(a, err);
+    if (rc0)
+        return rc0;
 
     vx_analysis *r = calloc(1, sizeof *r);
     uint16_t *states = malloc(n_frames * sizeof *states);

@@ -49,9 +49,9 @@ struct vx__pyin_tables {
     double bin_hz[VX__PYIN_N_BINS];
     double log_tiny;
     double log_init; /* log(p_init + tiny), p_init uniform over 798 states */
-    /* log transition from source b+d to target b, [d + BAND][b] */
-    double lstay[BAND_W][VX__PYIN_N_BINS];
-    double lswitch[BAND_W][VX__PYIN_N_BINS];
+    /* log transition from source b+d to target b, laid out [b][d + BAND] */
+    double lstay_t[VX__PYIN_N_BINS][BAND_W];
+    double lswitch_t[VX__PYIN_N_BINS][BAND_W];
 };
 
 /* numpy's pairwise summation (umath loops, PW_BLOCKSIZE 128). */
@@ -151,8 +151,8 @@ vx__pyin_tables *vx__pyin_tables_new(void)
             if (b < 0 || b >= VX__PYIN_N_BINS)
                 continue;
             double tr = row[b] / s;
-            t->lstay[d + VX__PYIN_BAND][b] = log(p_stay * tr + DBL_MIN);
-            t->lswitch[d + VX__PYIN_BAND][b] = log(p_switch * tr + DBL_MIN);
+            t->lstay_t[b][d + VX__PYIN_BAND] = log(p_stay * tr + DBL_MIN);
+            t->lswitch_t[b][d + VX__PYIN_BAND] = log(p_switch * tr + DBL_MIN);
         }
     }
     return t;
@@ -375,16 +375,27 @@ void vx__pyin_frame(vx__yin *y, const vx__pyin_tables *t, const float *frame,
 /* ------------------------------------------------------------------ */
 /* Viterbi                                                             */
 /* ------------------------------------------------------------------ */
+/* Backpointers are kept only for the frames whose state is not decided yet:
+ * every CONVERGE_EVERY frames the set of ancestors of all current states is
+ * traced back; where it shrinks to one state, every path goes through it, so
+ * the frames up to there are decided exactly and their backpointers freed.
+ * Memory then stays proportional to the undecided tail (typically tens of
+ * frames) plus two bytes per frame of decided states. */
+#define CONVERGE_EVERY 128
+
 struct vx__viterbi {
     const vx__pyin_tables *t;
     double val[VX__PYIN_N_STATES];
     double nval[VX__PYIN_N_STATES];
     double lobs[VX__PYIN_N_STATES];
-    double best[VX__PYIN_N_BINS];
-    int64_t arg[VX__PYIN_N_BINS];
-    uint16_t *bp;      /* backpointers, frames x states (frame 0 unused) */
+    uint16_t *bp;       /* frames [n_decided, n_frames) x states */
+    size_t bp_cap;      /* capacity in frames */
+    uint16_t *states;   /* decided states [0, n_decided) */
+    size_t states_cap;
+    size_t n_decided;
     size_t n_frames;
-    size_t cap_frames;
+    uint8_t mark[VX__PYIN_N_STATES];
+    uint16_t set_a[VX__PYIN_N_STATES], set_b[VX__PYIN_N_STATES];
 };
 
 vx__viterbi *vx__viterbi_new(const vx__pyin_tables *t)
@@ -403,57 +414,174 @@ void vx__viterbi_free(vx__viterbi *v)
     if (!v)
         return;
     free(v->bp);
+    free(v->states);
     free(v);
+}
+
+static uint16_t *bp_row(vx__viterbi *v, size_t frame)
+{
+    return v->bp + (frame - v->n_decided) * VX__PYIN_N_STATES;
+}
+
+/* Makes room for decided states up to frame count n. */
+static int states_reserve(vx__viterbi *v, size_t n)
+{
+    if (n <= v->states_cap)
+        return VX_OK;
+    size_t ncap = v->states_cap ? v->states_cap : 1024;
+    while (ncap < n)
+        ncap *= 2;
+    uint16_t *ns = realloc(v->states, ncap * sizeof *ns);
+    if (!ns)
+        return VX_ENOMEM;
+    v->states = ns;
+    v->states_cap = ncap;
+    return VX_OK;
+}
+
+/* Backtracks from state s at frame c down to n_decided, deciding them. */
+static void decide_down_to(vx__viterbi *v, size_t c, int s)
+{
+    for (size_t f = c + 1; f-- > v->n_decided;) {
+        v->states[f] = (uint16_t)s;
+        if (f > v->n_decided)
+            s = bp_row(v, f)[s];
+    }
+}
+
+static int try_converge(vx__viterbi *v)
+{
+    size_t n = v->n_frames;
+    if (n < 2 || n - v->n_decided < 2)
+        return VX_OK;
+    uint16_t *cur = v->set_a, *nxt = v->set_b;
+    int ncur = VX__PYIN_N_STATES;
+    for (int s = 0; s < VX__PYIN_N_STATES; s++)
+        cur[s] = (uint16_t)s;
+    for (size_t f = n - 1; f > v->n_decided && f >= 1; f--) {
+        const uint16_t *row = bp_row(v, f);
+        int nn = 0;
+        for (int k = 0; k < ncur; k++) {
+            uint16_t p = row[cur[k]];
+            if (!v->mark[p]) {
+                v->mark[p] = 1;
+                nxt[nn++] = p;
+            }
+        }
+        for (int k = 0; k < nn; k++)
+            v->mark[nxt[k]] = 0;
+        uint16_t *tmp = cur;
+        cur = nxt;
+        nxt = tmp;
+        ncur = nn;
+        if (ncur == 1) {
+            size_t c = f - 1; /* every path goes through cur[0] at frame c */
+            if (states_reserve(v, c + 1))
+                return VX_ENOMEM;
+            decide_down_to(v, c, cur[0]);
+            size_t drop = c + 1 - v->n_decided;
+            memmove(v->bp, v->bp + drop * VX__PYIN_N_STATES,
+                    (n - (c + 1)) * VX__PYIN_N_STATES * sizeof *v->bp);
+            v->n_decided = c + 1;
+            return VX_OK;
+        }
+    }
+    return VX_OK;
 }
 
 size_t vx__viterbi_frames(const vx__viterbi *v) { return v ? v->n_frames : 0; }
 
-/* Relax one 399x399 band block: best[b] = max over sources b+d of
- * src[b+d] + L[d][b], first index wins. */
-static void relax_block(const double *src, const double (*L)[VX__PYIN_N_BINS],
-                        int64_t code_base, double *best, int64_t *arg)
+/* Max-plus convolution of one 399-state block with a banded kernel:
+ * best[b] = max over sources i in [b-50, b+50] of src[i] + L(i -> b), the
+ * leftmost source winning ties.  The kernel is log(p * w(|i-b|) / S_i) with w
+ * the triangular window: a concave function of i-b plus a function of i
+ * alone, so the matrix src[i] + L(i -> b) is inverse-Monge and the leftmost
+ * argmax is non-decreasing in b (Aggarwal et al. 1987).  Divide and conquer
+ * on the targets therefore needs O((n + band) log n) evaluations instead of
+ * n * band.  Lt is the kernel laid out [b][d] so a target's row is
+ * contiguous. */
+typedef struct conv_ctx {
+    const double *src;
+    const double (*Lt)[BAND_W];
+    double *best;
+    int16_t *arg;
+} conv_ctx;
+
+static void conv_dc(const conv_ctx *c, int bl, int br, int il, int ir)
 {
-    for (int d = -VX__PYIN_BAND; d <= VX__PYIN_BAND; d++) {
-        const double *Ld = L[d + VX__PYIN_BAND];
-        int lo = d < 0 ? -d : 0;
-        int hi = d > 0 ? VX__PYIN_N_BINS - 1 - d : VX__PYIN_N_BINS - 1;
-        const double *s = src + d;
-        const int64_t code = code_base + d;
-        for (int b = lo; b <= hi; b++) {
-            double x = s[b] + Ld[b];
-            int gt = x > best[b];
-            best[b] = gt ? x : best[b];
-            arg[b] = gt ? code + b : arg[b];
+    while (bl <= br) {
+        int m = (bl + br) / 2;
+        int lo = m - VX__PYIN_BAND > il ? m - VX__PYIN_BAND : il;
+        int hi = m + VX__PYIN_BAND < ir ? m + VX__PYIN_BAND : ir;
+        const double *row = c->Lt[m] + VX__PYIN_BAND - m;
+        double bv = -INFINITY;
+        int ba = lo;
+        for (int i = lo; i <= hi; i++) {
+            double x = c->src[i] + row[i];
+            if (x > bv) {
+                bv = x;
+                ba = i;
+            }
+        }
+        c->best[m] = bv;
+        c->arg[m] = (int16_t)ba;
+        /* recurse on the smaller half, loop on the other */
+        if (m - bl < br - m) {
+            conv_dc(c, bl, m - 1, il, ba);
+            bl = m + 1;
+            il = ba;
+        } else {
+            conv_dc(c, m + 1, br, ba, ir);
+            br = m - 1;
+            ir = ba;
         }
     }
 }
 
-static void relax_target(vx__viterbi *v, int target_unvoiced, int gidx, double gmax,
-                         double *out_val, uint16_t *out_bp)
+static void forward_step(vx__viterbi *v, uint16_t *bp)
 {
     const vx__pyin_tables *t = v->t;
     const double *V = v->val, *U = v->val + VX__PYIN_N_BINS;
-    for (int b = 0; b < VX__PYIN_N_BINS; b++) {
-        v->best[b] = -INFINITY;
-        v->arg[b] = 0;
-    }
-    relax_block(V, target_unvoiced ? t->lswitch : t->lstay, 0, v->best, v->arg);
-    relax_block(U, target_unvoiced ? t->lstay : t->lswitch, VX__PYIN_N_BINS, v->best, v->arg);
-    const int off = target_unvoiced ? VX__PYIN_N_BINS : 0;
-    const double oob = gmax + t->log_tiny;
-    const int gbin = gidx % VX__PYIN_N_BINS;
-    for (int b = 0; b < VX__PYIN_N_BINS; b++) {
-        double best = v->best[b];
-        int64_t arg = v->arg[b];
-        /* An out-of-band source can only win if the global best is out of
-         * band for this target (otherwise the in-band value beats it by far
-         * more than the 708 of log(DBL_MIN)). */
-        if (abs(gbin - b) > VX__PYIN_BAND && (oob > best || (oob == best && gidx < arg))) {
-            best = oob;
-            arg = gidx;
+    const int n = VX__PYIN_N_BINS;
+
+    int gidx = 0;
+    double gmax = v->val[0];
+    for (int s = 1; s < VX__PYIN_N_STATES; s++)
+        if (v->val[s] > gmax) {
+            gmax = v->val[s];
+            gidx = s;
         }
-        out_val[off + b] = v->lobs[off + b] + best;
-        out_bp[off + b] = (uint16_t)arg;
+    const double oob = gmax + t->log_tiny;
+    const int gbin = gidx % n;
+
+    /* One convolution per source block with the stay kernel; the switch
+     * kernel is the same kernel plus a constant (log of 0.01/0.99), so the
+     * argmax serves both target blocks and each value is then recomputed
+     * from the exact table of the transition actually taken. */
+    double bestV[VX__PYIN_N_BINS], bestU[VX__PYIN_N_BINS];
+    int16_t argV[VX__PYIN_N_BINS], argU[VX__PYIN_N_BINS];
+    conv_ctx cv = {V, t->lstay_t, bestV, argV}, cu = {U, t->lstay_t, bestU, argU};
+    conv_dc(&cv, 0, n - 1, 0, n - 1);
+    conv_dc(&cu, 0, n - 1, 0, n - 1);
+
+    for (int tgt = 0; tgt < 2; tgt++) { /* 0: voiced targets, 1: unvoiced */
+        const double (*LV)[BAND_W] = tgt ? t->lswitch_t : t->lstay_t;
+        const double (*LU)[BAND_W] = tgt ? t->lstay_t : t->lswitch_t;
+        const int off = tgt ? n : 0;
+        for (int b = 0; b < n; b++) {
+            int iv = argV[b], iu = argU[b];
+            double xv = V[iv] + LV[b][iv - b + VX__PYIN_BAND];
+            double xu = U[iu] + LU[b][iu - b + VX__PYIN_BAND];
+            /* voiced sources have the lower state indices: they win ties */
+            double best = xv >= xu ? xv : xu;
+            int arg = xv >= xu ? iv : n + iu;
+            if (abs(gbin - b) > VX__PYIN_BAND && (oob > best || (oob == best && gidx < arg))) {
+                best = oob;
+                arg = gidx;
+            }
+            v->nval[off + b] = v->lobs[off + b] + best;
+            bp[off + b] = (uint16_t)arg;
+        }
     }
 }
 
@@ -470,15 +598,16 @@ int vx__viterbi_push(vx__viterbi *v, const vx__pyin_obs *obs)
     for (int b = 0; b < VX__PYIN_N_BINS; b++)
         v->lobs[VX__PYIN_N_BINS + b] = lu;
 
-    if (v->n_frames == v->cap_frames) {
-        size_t ncap = v->cap_frames ? v->cap_frames * 2 : 256;
+    size_t pending = v->n_frames - v->n_decided;
+    if (pending == v->bp_cap) {
+        size_t ncap = v->bp_cap ? v->bp_cap * 2 : 256;
         uint16_t *nbp = realloc(v->bp, ncap * VX__PYIN_N_STATES * sizeof *nbp);
         if (!nbp)
             return VX_ENOMEM;
         v->bp = nbp;
-        v->cap_frames = ncap;
+        v->bp_cap = ncap;
     }
-    uint16_t *bp = v->bp + v->n_frames * VX__PYIN_N_STATES;
+    uint16_t *bp = v->bp + pending * VX__PYIN_N_STATES;
     if (v->n_frames == 0) {
         for (int b = 0; b < VX__PYIN_N_BINS; b++) {
             v->val[b] = v->lobs[b] + t->log_init;
@@ -488,17 +617,11 @@ int vx__viterbi_push(vx__viterbi *v, const vx__pyin_obs *obs)
         v->n_frames = 1;
         return VX_OK;
     }
-    int gidx = 0;
-    double gmax = v->val[0];
-    for (int s = 1; s < VX__PYIN_N_STATES; s++)
-        if (v->val[s] > gmax) {
-            gmax = v->val[s];
-            gidx = s;
-        }
-    relax_target(v, 0, gidx, gmax, v->nval, bp);
-    relax_target(v, 1, gidx, gmax, v->nval, bp);
+    forward_step(v, bp);
     memcpy(v->val, v->nval, sizeof v->val);
     v->n_frames++;
+    if (v->n_frames % CONVERGE_EVERY == 0)
+        return try_converge(v);
     return VX_OK;
 }
 
@@ -508,14 +631,13 @@ int vx__viterbi_decode(vx__viterbi *v, uint16_t *states)
         return VX_EINVAL;
     if (v->n_frames == 0)
         return VX_OK;
+    if (states_reserve(v, v->n_frames))
+        return VX_ENOMEM;
     int s = 0;
     for (int i = 1; i < VX__PYIN_N_STATES; i++)
         if (v->val[i] > v->val[s])
             s = i;
-    for (size_t f = v->n_frames; f-- > 0;) {
-        states[f] = (uint16_t)s;
-        if (f > 0)
-            s = v->bp[f * VX__PYIN_N_STATES + s];
-    }
+    decide_down_to(v, v->n_frames - 1, s);
+    memcpy(states, v->states, v->n_frames * sizeof *states);
     return VX_OK;
 }

@@ -2,59 +2,73 @@
  * spectral.c -- librosa 0.11-exact per-frame spectral features.
  *
  * DESIGN
- * Every step copies what librosa 0.11 (with numpy/scipy) computes, in the
- * same precision, so the numbers agree within float32 rounding:
+ * Every step repeats what librosa 0.11 (on numpy/scipy) computes, in the
+ * same precision and where it matters in the same order, so the numbers
+ * agree with librosa within float32 rounding:
  *
  *  - Window: scipy.signal.get_window('hann', 2048, fftbins=True), built the
  *    way scipy builds it (general_cosine: 0.5 + 0.5*cos(linspace(-pi, pi,
- *    2049)[n])) in double.  librosa multiplies this float64 window by the
- *    float32 frame and runs a float64 rfft, then stores complex64.  The
- *    window is applied in double for the same reason: a float32 window and a
- *    float32 FFT add rounding noise of ~1e-7 of the frame's RMS to every bin,
- *    which is invisible on loud bins but shifts bins 60-80 dB down (still
- *    inside power_to_db's top_db window) by up to a few hundredths of a dB.
- *    VX__SPECTRAL_FFT selects the precision (see below).
+ *    2049)[n]), first 2048 points) and kept in double.  librosa multiplies
+ *    this float64 window by the float32 frame, runs a float64 rfft and
+ *    stores the result as complex64.  With VX_SPECTRAL_FFT_DOUBLE (double
+ *    FFTW, libfftw3) we do exactly that.  Without it (the default: only
+ *    fftw3f is linked) the windowed frame is rounded once to float32 and
+ *    transformed by fftw3f; the float32 FFT adds rounding noise of ~1e-7 of
+ *    the frame's RMS to every bin, and the magnitude-weighted centroid sums
+ *    that noise floor over ~1000 bins.  Measured per frame against the
+ *    librosa fixtures (70 clips, shared/fixtures/librosa): centroid max
+ *    error 2.2e-3 Hz (5.9e-5 relative) with fftw3f versus 6.4e-5 Hz
+ *    (5.1e-8) with the double FFT; MFCC max error 1.4e-4 vs 1.2e-4 (1-2
+ *    float32 ulps of c0, librosa's own float32 DCT rounding) -- the double
+ *    FFT costs about the same time per frame.
  *  - |X| is taken in float32 from the complex64 value (numpy's abs of
- *    complex64 is hypotf); the power spectrum is |X|*|X| in float32 like
- *    np.abs(D)**2.
+ *    complex64 is hypotf: the exact double hypot rounded to float); the
+ *    power spectrum is |X|*|X| in float32 like np.abs(D)**2.
  *  - Spectral centroid (librosa.feature.spectral_centroid): S = |X| is
- *    column-normalised by util.normalize(norm=1): L = sum(S) in float64,
- *    S/L stored back into a float32 array (np.empty_like(S)), columns with
- *    L < tiny(float32) left unnormalised (so silence gives 0), then
- *    sum(freq * Snorm) in float64 with freq = np.fft.rfftfreq(2048, 1/sr).
- *    The float32 rounding of S/L is reproduced term by term.
+ *    column-normalised by util.normalize(norm=1): L = np.sum(float64(S)),
+ *    S/L is stored back into a float32 array (np.empty_like(S)), a column
+ *    with L < tiny(float32) is left unnormalised (so silence gives 0), then
+ *    np.sum(freq * Snorm) in float64 with freq = np.fft.rfftfreq(2048,
+ *    1/sr).  Both sums use numpy's pairwise summation (8 accumulators,
+ *    blocks of 128), so given the same |X| the centroid is bit-identical.
  *  - Mel filterbank: librosa.filters.mel(htk=False, norm='slaney',
- *    dtype=float32) -- Slaney's Auditory Toolbox mel scale (linear 200/3 Hz
- *    per mel below 1 kHz, log step ln(6.4)/27 above), 130 mel points from
- *    np.linspace, triangular ramps computed in float64 and stored in the
- *    float32 weight matrix, then multiplied in place by the float64 area
- *    normalisation 2/(f[i+2]-f[i]) (numpy computes that product in float64
- *    and rounds it to float32 again; we do the same double rounding).
- *    The matrix is 128 x 1025 but each triangle covers only a few bins
- *    (about 2050 non-zeros in all, < 2% of the matrix), so each filter is
- *    stored as its first non-zero bin and a packed run of weights: the
- *    per-frame product touches ~2k weights instead of 131k.  The dot
- *    products accumulate in double and round once to float32 (librosa uses
- *    a float32 BLAS sgemm; both are within float32 rounding of the exact
- *    sum, the order of BLAS's additions cannot be reproduced anyway).
+ *    dtype=float32) -- Slaney's Auditory Toolbox mel scale (200/3 Hz per mel
+ *    below 1 kHz, log step ln(6.4)/27 above), 130 points from np.linspace,
+ *    triangular ramps computed in float64 and stored into the float32 weight
+ *    matrix, then multiplied in place by the float64 area normalisation
+ *    2/(f[i+2]-f[i]) (numpy computes that product in float64 and rounds to
+ *    float32 again; we round twice the same way).  The matrix is 128 x 1025
+ *    but each bin lies in at most two adjacent triangles (about 2000
+ *    non-zeros in all, 1.5% of the matrix), so each filter is stored as its
+ *    first non-zero bin and a packed run of weights: the per-frame product
+ *    touches ~2000 weights instead of 131k.  The dot products accumulate in
+ *    double and round once to float32 (librosa uses a float32 sgemm whose
+ *    addition order cannot be reproduced; both are within float32 rounding
+ *    of the exact sum).
  *  - power_to_db(ref=1.0, amin=1e-10): 10*log10(max(float32(1e-10), P)) in
- *    float32; silence gives exactly -100 dB.  top_db=80 needs the maximum
- *    over the whole file, so the caller passes the floor to
- *    vx__mfcc_from_mel_db.
- *  - MFCC: scipy.fftpack.dct(type=2, norm='ortho') over the 128 clipped dB
- *    values, first 13, as a direct 13x128 matrix product in double (exact to
- *    float32 rounding; scipy's pocketfft computes it in float32).  The
- *    orthonormal scale factors are folded into one cosine table that is
- *    built once per process with pthread_once (read-only afterwards, so it
- *    is safe to share between threads).
+ *    float32 (log10 in double -- ln(x)/ln(10), the double rounding error
+ *    is far below float32's -- rounded to float32, then 10.0f*x like numpy);
+ *    silence gives exactly -100 dB.  top_db=80 needs the maximum over the
+ *    whole file, so the caller passes the floor to vx__mfcc_from_mel_db.
+ *  - MFCC: scipy.fftpack.dct(type=2, norm='ortho') of the 128 clipped dB
+ *    values, first 13, as a direct 13x128 product in double, rounded once
+ *    (scipy's pocketfft does it in float32; we are within its rounding).
+ *    The orthonormal scale factors are folded into one cosine table built
+ *    once per process with pthread_once and read-only afterwards, so it is
+ *    safe to share between threads.
+ *  - No allocation per frame: buffers live in the object (FFTW-aligned for
+ *    the transform); the plan is made once (FFTW_ESTIMATE, so every run and
+ *    every object uses the same algorithm and gives the same bits) under
+ *    the library's FFTW planner lock and run with the new-array execute
+ *    function on the object's own buffers.
  *
  * References: librosa 0.11 (feature/spectral.py spectral_centroid,
  * melspectrogram, mfcc; core/spectrum.py stft, power_to_db; filters.py mel;
  * core/convert.py hz_to_mel, mel_to_hz, mel_frequencies, fft_frequencies;
- * util/utils.py normalize); M. Slaney, "Auditory Toolbox", Interval Research
- * Technical Report 1998-010 (mel scale and filter area normalisation);
- * J. Makhoul, "A fast cosine transform in one and two dimensions", IEEE
- * Trans. ASSP 28(1), 1980 (DCT-II).
+ * util/utils.py normalize); numpy loops_utils.h pairwise_sum; M. Slaney,
+ * "Auditory Toolbox", Interval Research Technical Report 1998-010 (mel
+ * scale and filter area normalisation); J. Makhoul, "A fast cosine
+ * transform in one and two dimensions", IEEE Trans. ASSP 28(1), 1980.
  */
 #include "analysis/spectral.h"
 
@@ -62,74 +76,141 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include <fftw3.h>
 
 #include "core/fftw_lock.h"
 
-/* 1: float64 window + float64 FFT (librosa's own precision);
- * 0: float32 window + float32 FFT. */
-#ifndef VX__SPECTRAL_FFT_DOUBLE
-#define VX__SPECTRAL_FFT_DOUBLE 0
-#endif
-
 #define VX__PI 3.14159265358979323846
+#define VX__LOG10_E 0.43429448190325182765 /* 1/ln(10) */
 #define VX__N_DCT 13
+#define VX__DCT_STRIDE 16 /* table row padded for vectorisation */
 /* Each FFT bin has a non-zero weight in at most two adjacent triangles. */
 #define VX__MEL_NNZ_MAX (2 * VX__N_BINS)
 
-#if VX__SPECTRAL_FFT_DOUBLE
-typedef double vx__real;
-typedef fftw_complex vx__cplx;
-typedef fftw_plan vx__plan;
+/* Define VX_SPECTRAL_FFT_DOUBLE=1 (and link libfftw3) for librosa's float64
+ * FFT; otherwise the float32 FFTW (libfftw3f) is used. */
+#if defined(VX_SPECTRAL_FFT_DOUBLE) && VX_SPECTRAL_FFT_DOUBLE
+typedef double vx__fft_real;
+typedef fftw_complex vx__fft_cplx;
+typedef fftw_plan vx__fft_plan;
 #define VX__FFTW(name) fftw_##name
 #else
-typedef float vx__real;
-typedef fftwf_complex vx__cplx;
-typedef fftwf_plan vx__plan;
+typedef float vx__fft_real;
+typedef fftwf_complex vx__fft_cplx;
+typedef fftwf_plan vx__fft_plan;
 #define VX__FFTW(name) fftwf_##name
 #endif
 
 struct vx__spectral {
     int sr_hz;
-    vx__real *in;        /* VX__N_FFT, FFTW-aligned */
-    vx__cplx *out;       /* VX__N_BINS, FFTW-aligned */
-    vx__plan plan;
-    vx__real window[VX__N_FFT];
-    double freq[VX__N_BINS];     /* np.fft.rfftfreq(2048, 1/sr) */
-    float mag[VX__N_BINS];       /* |X| of the last frame */
-    float power[VX__N_BINS];     /* |X|^2 of the last frame */
-    int mel_lo[VX__N_MELS];      /* first bin with a non-zero weight */
-    int mel_len[VX__N_MELS];     /* number of bins from mel_lo (0: empty) */
-    int mel_off[VX__N_MELS];     /* offset of the run in mel_w */
+    vx__fft_real *in;             /* VX__N_FFT, FFTW-aligned */
+    vx__fft_cplx *out;            /* VX__N_BINS, FFTW-aligned */
+    vx__fft_plan plan;
+    double window[VX__N_FFT];     /* periodic Hann, float64 as in scipy */
+    double freq[VX__N_BINS];      /* np.fft.rfftfreq(2048, 1/sr) */
+    float mag[VX__N_BINS];        /* |X| of the current frame */
+    float power[VX__N_BINS];      /* |X|^2 of the current frame */
+    double prod[VX__N_BINS];      /* freq * Snorm of the current frame */
+    int mel_lo[VX__N_MELS];       /* first bin with a non-zero weight */
+    int mel_len[VX__N_MELS];      /* number of weights from mel_lo (0: empty) */
+    int mel_off[VX__N_MELS];      /* offset of the run in mel_w */
     float mel_w[VX__MEL_NNZ_MAX];
 };
 
 /* ---------------------------------------------------------------- */
+/* numpy's pairwise summation (numpy/_core/src/umath/loops_utils.h) */
+/* ---------------------------------------------------------------- */
+#define VX__PW_BLOCKSIZE 128
+
+static double vx__pairwise_sum_d(const double *a, int n)
+{
+    if (n < 8) {
+        double res = -0.0;
+        for (int i = 0; i < n; i++)
+            res += a[i];
+        return res;
+    }
+    if (n <= VX__PW_BLOCKSIZE) {
+        double r[8];
+        int i;
+        for (int j = 0; j < 8; j++)
+            r[j] = a[j];
+        for (i = 8; i < n - (n % 8); i += 8)
+            for (int j = 0; j < 8; j++)
+                r[j] += a[i + j];
+        double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        for (; i < n; i++)
+            res += a[i];
+        return res;
+    }
+    int n2 = n / 2;
+    n2 -= n2 % 8;
+    return vx__pairwise_sum_d(a, n2) + vx__pairwise_sum_d(a + n2, n - n2);
+}
+
+/* Same on float32 data summed in float64 (np.sum(S.astype(float))). */
+static double vx__pairwise_sum_f(const float *a, int n)
+{
+    if (n < 8) {
+        double res = -0.0;
+        for (int i = 0; i < n; i++)
+            res += (double)a[i];
+        return res;
+    }
+    if (n <= VX__PW_BLOCKSIZE) {
+        double r[8];
+        int i;
+        for (int j = 0; j < 8; j++)
+            r[j] = (double)a[j];
+        for (i = 8; i < n - (n % 8); i += 8)
+            for (int j = 0; j < 8; j++)
+                r[j] += (double)a[i + j];
+        double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        for (; i < n; i++)
+            res += (double)a[i];
+        return res;
+    }
+    int n2 = n / 2;
+    n2 -= n2 % 8;
+    return vx__pairwise_sum_f(a, n2) + vx__pairwise_sum_f(a + n2, n - n2);
+}
+
+/* ---------------------------------------------------------------- */
 /* Slaney mel scale, as librosa.core.convert (htk=False)            */
 /* ---------------------------------------------------------------- */
-static const double vx__f_sp = 200.0 / 3;
-static const double vx__min_log_hz = 1000.0;
+#define VX__F_SP (200.0 / 3)
+#define VX__MIN_LOG_HZ 1000.0
 
-static double vx__min_log_mel(void) { return (vx__min_log_hz - 0.0) / vx__f_sp; }
+static double vx__min_log_mel(void) { return (VX__MIN_LOG_HZ - 0.0) / VX__F_SP; }
 static double vx__logstep(void) { return log(6.4) / 27.0; }
 
 static double vx__hz_to_mel(double hz)
 {
-    double mel = (hz - 0.0) / vx__f_sp;
-    if (hz >= vx__min_log_hz)
-        mel = vx__min_log_mel() + log(hz / vx__min_log_hz) / vx__logstep();
+    double mel = (hz - 0.0) / VX__F_SP;
+    if (hz >= VX__MIN_LOG_HZ)
+        mel = vx__min_log_mel() + log(hz / VX__MIN_LOG_HZ) / vx__logstep();
     return mel;
 }
 
 static double vx__mel_to_hz(double mel)
 {
-    double hz = 0.0 + vx__f_sp * mel;
+    double hz = 0.0 + VX__F_SP * mel;
     double min_log_mel = vx__min_log_mel();
     if (mel >= min_log_mel)
-        hz = vx__min_log_hz * exp(vx__logstep() * (mel - min_log_mel));
+        hz = VX__MIN_LOG_HZ * exp(vx__logstep() * (mel - min_log_mel));
     return hz;
+}
+
+/* Triangle i at FFT bin k before normalisation (float64, as in librosa):
+ * max(0, min(-ramps[i]/fdiff[i], ramps[i+2]/fdiff[i+1])). */
+static double vx__mel_ramp(const double *mel_f, const double *fdiff, int i,
+                           double f)
+{
+    double lower = -(mel_f[i] - f) / fdiff[i];
+    double upper = (mel_f[i + 2] - f) / fdiff[i + 1];
+    double w = lower < upper ? lower : upper;
+    return w > 0.0 ? w : 0.0;
 }
 
 /* librosa.filters.mel(sr, n_fft=2048, n_mels=128, fmin=0, fmax=sr/2,
@@ -139,15 +220,12 @@ static int vx__build_mel(vx__spectral *s)
     enum { N_PTS = VX__N_MELS + 2 };
     double mel_f[N_PTS];
     double fdiff[N_PTS - 1];
-    double fmax_hz = (double)s->sr_hz / 2;
+    double max_mel = vx__hz_to_mel((double)s->sr_hz / 2);
     double min_mel = vx__hz_to_mel(0.0);
-    double max_mel = vx__hz_to_mel(fmax_hz);
     /* np.linspace(min_mel, max_mel, 130): i*step + start, last = stop */
     double step = (max_mel - min_mel) / (double)(N_PTS - 1);
     for (int i = 0; i < N_PTS; i++) {
-        double m = (double)i * step + min_mel;
-        if (i == N_PTS - 1)
-            m = max_mel;
+        double m = (i == N_PTS - 1) ? max_mel : (double)i * step + min_mel;
         mel_f[i] = vx__mel_to_hz(m);
     }
     for (int i = 0; i < N_PTS - 1; i++)
@@ -156,35 +234,25 @@ static int vx__build_mel(vx__spectral *s)
     int nnz = 0;
     for (int i = 0; i < VX__N_MELS; i++) {
         double enorm = 2.0 / (mel_f[i + 2] - mel_f[i]);
-        int lo = -1, hi = -2;
-        /* first pass: find the support */
+        int lo = -1, hi = -1;
         for (int k = 0; k < VX__N_BINS; k++) {
-            double lower = -(mel_f[i] - s->freq[k]) / fdiff[i];
-            double upper = (mel_f[i + 2] - s->freq[k]) / fdiff[i + 1];
-            double w = fmin(lower, upper);
-            if (w > 0.0 && (float)w > 0.0f) {
+            /* weights[i] = ... stores float32; an underflow to 0 is a zero */
+            if ((float)vx__mel_ramp(mel_f, fdiff, i, s->freq[k]) > 0.0f) {
                 if (lo < 0)
                     lo = k;
                 hi = k;
             }
         }
-        int len = hi - lo + 1;
-        if (lo < 0 || len <= 0) {
-            lo = 0;
-            len = 0;
-        }
+        int len = lo < 0 ? 0 : hi - lo + 1;
         if (nnz + len > VX__MEL_NNZ_MAX)
             return -1;
-        s->mel_lo[i] = lo;
+        s->mel_lo[i] = lo < 0 ? 0 : lo;
         s->mel_len[i] = len;
         s->mel_off[i] = nnz;
         for (int j = 0; j < len; j++) {
-            int k = lo + j;
-            double lower = -(mel_f[i] - s->freq[k]) / fdiff[i];
-            double upper = (mel_f[i + 2] - s->freq[k]) / fdiff[i + 1];
-            double w = fmax(0.0, fmin(lower, upper));
-            float w32 = (float)w;                        /* weights[i] = ... */
-            s->mel_w[nnz + j] = (float)((double)w32 * enorm); /* weights *= enorm */
+            float w32 = (float)vx__mel_ramp(mel_f, fdiff, i, s->freq[lo + j]);
+            /* weights *= enorm: float64 product rounded to float32 again */
+            s->mel_w[nnz + j] = (float)((double)w32 * enorm);
         }
         nnz += len;
     }
@@ -194,30 +262,35 @@ static int vx__build_mel(vx__spectral *s)
 /* ---------------------------------------------------------------- */
 /* DCT-II orthonormal table, built once per process                 */
 /* ---------------------------------------------------------------- */
-static double vx__dct_tab[VX__N_MELS][VX__N_DCT];
+static double vx__dct_tab[VX__N_MELS][VX__DCT_STRIDE];
 static pthread_once_t vx__dct_once = PTHREAD_ONCE_INIT;
 
 static void vx__dct_init(void)
 {
-    double s0 = sqrt(1.0 / (4.0 * VX__N_MELS)) * 2.0;
-    double sk = sqrt(1.0 / (2.0 * VX__N_MELS)) * 2.0;
+    /* scipy: y[k] = 2*sum x[m] cos(pi*k*(2m+1)/(2N)), scaled by
+     * sqrt(1/(4N)) for k = 0 and sqrt(1/(2N)) otherwise. */
+    const double s0 = sqrt(1.0 / (4.0 * VX__N_MELS)) * 2.0;
+    const double sk = sqrt(1.0 / (2.0 * VX__N_MELS)) * 2.0;
     for (int m = 0; m < VX__N_MELS; m++) {
-        for (int k = 0; k < VX__N_DCT; k++) {
-            double c = cos(VX__PI * (double)(k * (2 * m + 1)) / (2.0 * VX__N_MELS));
-            vx__dct_tab[m][k] = (k == 0 ? s0 : sk) * c;
+        for (int k = 0; k < VX__DCT_STRIDE; k++) {
+            double c = 0.0;
+            if (k < VX__N_DCT)
+                c = (k == 0 ? s0 : sk) *
+                    cos(VX__PI * (double)(k * (2 * m + 1)) / (2.0 * VX__N_MELS));
+            vx__dct_tab[m][k] = c;
         }
     }
 }
 
 void vx__mfcc_from_mel_db(const float *mel_db, float floor_db, float *mfcc13)
 {
-    double acc[VX__N_DCT] = {0};
+    double acc[VX__DCT_STRIDE] = {0};
     pthread_once(&vx__dct_once, vx__dct_init);
     for (int m = 0; m < VX__N_MELS; m++) {
-        float v = mel_db[m] > floor_db ? mel_db[m] : floor_db; /* np.maximum */
-        double x = (double)v;
+        /* np.maximum(log_spec, log_spec.max() - top_db) */
+        const double x = (double)(mel_db[m] > floor_db ? mel_db[m] : floor_db);
         const double *row = vx__dct_tab[m];
-        for (int k = 0; k < VX__N_DCT; k++)
+        for (int k = 0; k < VX__DCT_STRIDE; k++)
             acc[k] += x * row[k];
     }
     for (int k = 0; k < VX__N_DCT; k++)
@@ -238,34 +311,30 @@ vx__spectral *vx__spectral_new(int sr_hz)
 
     /* scipy.signal.windows.general_cosine(2049, [0.5, 0.5])[:2048]:
      * fac = np.linspace(-pi, pi, 2049); w = 0.5*cos(0*fac) + 0.5*cos(fac) */
-    {
-        double step = (VX__PI - -VX__PI) / (double)VX__N_FFT;
-        for (int n = 0; n < VX__N_FFT; n++) {
-            double fac = (double)n * step + -VX__PI;
-            double w = 0.0;
-            w += 0.5 * 1.0;
-            w += 0.5 * cos(fac);
-            s->window[n] = (vx__real)w;
-        }
+    const double wstep = (VX__PI - -VX__PI) / (double)VX__N_FFT;
+    for (int n = 0; n < VX__N_FFT; n++) {
+        double fac = (double)n * wstep + -VX__PI;
+        double w = 0.0;
+        w += 0.5 * 1.0;
+        w += 0.5 * cos(fac);
+        s->window[n] = w;
     }
     /* np.fft.rfftfreq(n=2048, d=1.0/sr): arange(N) * (1.0/(n*d)) */
-    {
-        double val = 1.0 / ((double)VX__N_FFT * (1.0 / (double)sr_hz));
-        for (int k = 0; k < VX__N_BINS; k++)
-            s->freq[k] = (double)k * val;
-    }
+    const double val = 1.0 / ((double)VX__N_FFT * (1.0 / (double)sr_hz));
+    for (int k = 0; k < VX__N_BINS; k++)
+        s->freq[k] = (double)k * val;
+
     if (vx__build_mel(s) != 0) {
         free(s);
         return NULL;
     }
 
-    s->in = VX__FFTW(malloc)(sizeof(vx__real) * VX__N_FFT);
-    s->out = VX__FFTW(malloc)(sizeof(vx__cplx) * VX__N_BINS);
+    s->in = VX__FFTW(malloc)(sizeof(vx__fft_real) * VX__N_FFT);
+    s->out = VX__FFTW(malloc)(sizeof(vx__fft_cplx) * VX__N_BINS);
     if (!s->in || !s->out) {
         vx__spectral_free(s);
         return NULL;
     }
-    /* FFTW_ESTIMATE: deterministic plan (same rounding on every run). */
     vx__fftw_lock();
     s->plan = VX__FFTW(plan_dft_r2c_1d)(VX__N_FFT, s->in, s->out, FFTW_ESTIMATE);
     vx__fftw_unlock();
@@ -293,49 +362,62 @@ void vx__spectral_free(vx__spectral *s)
     free(s);
 }
 
+/* |X| of bin k as float32 from the complex64 value (np.abs -> hypotf). */
+static inline float vx__bin_mag(vx__fft_cplx *out, int k)
+{
+    double re = (double)(float)out[k][0];
+    double im = (double)(float)out[k][1];
+    return (float)sqrt(re * re + im * im);
+}
+
 void vx__spectral_frame(vx__spectral *s, const float *frame,
                         double *centroid_hz, float *mel_db)
 {
-    vx__real *in = s->in;
+    enum { NB = VX__N_BINS, NB4 = VX__N_BINS - 1 }; /* NB4 = 1024, vector body */
+    vx__fft_real *restrict in = s->in;
+    const double *restrict win = s->window;
+    float *restrict mag = s->mag;
+    float *restrict pw = s->power;
+
+    /* float64 window times float32 frame (rounded to float32 for fftw3f) */
     for (int n = 0; n < VX__N_FFT; n++)
-        in[n] = s->window[n] * (vx__real)frame[n];
+        in[n] = (vx__fft_real)(win[n] * (double)frame[n]);
     VX__FFTW(execute_dft_r2c)(s->plan, in, s->out);
 
-    /* complex64 storage, |X| (hypotf), |X|^2 in float32 */
-    double sum_mag = 0.0;
-    for (int k = 0; k < VX__N_BINS; k++) {
-        double re = (double)(float)s->out[k][0];
-        double im = (double)(float)s->out[k][1];
-        float mag = (float)sqrt(re * re + im * im);
-        s->mag[k] = mag;
-        s->power[k] = mag * mag;
-        sum_mag += (double)mag;
-    }
+    vx__fft_cplx *restrict out = s->out;
+    for (int k = 0; k < NB4; k++)
+        mag[k] = vx__bin_mag(out, k);
+    mag[NB - 1] = vx__bin_mag(out, NB - 1);
+    for (int k = 0; k < NB4; k++)
+        pw[k] = mag[k] * mag[k];
+    pw[NB - 1] = mag[NB - 1] * mag[NB - 1];
 
-    /* spectral centroid: sum(freq * float32(S / L)) */
+    /* spectral centroid: np.sum(freq * float32(S / L)), L = np.sum(S) */
     if (centroid_hz) {
-        double len = sum_mag < (double)FLT_MIN ? 1.0 : sum_mag;
-        double c = 0.0;
-        for (int k = 0; k < VX__N_BINS; k++) {
-            float snorm = (float)((double)s->mag[k] / len);
-            c += s->freq[k] * (double)snorm;
-        }
-        *centroid_hz = c;
+        double len = vx__pairwise_sum_f(mag, NB);
+        if (len < (double)FLT_MIN) /* normalize(threshold=tiny): leave as is */
+            len = 1.0;
+        const double *restrict freq = s->freq;
+        double *restrict prod = s->prod;
+        for (int k = 0; k < NB4; k++)
+            prod[k] = freq[k] * (double)(float)((double)mag[k] / len);
+        prod[NB - 1] = freq[NB - 1] * (double)(float)((double)mag[NB - 1] / len);
+        *centroid_hz = vx__pairwise_sum_d(prod, NB);
     }
 
-    /* mel power (sparse), then power_to_db(ref=1, amin=1e-10) */
+    /* mel power (sparse filterbank), then power_to_db(ref=1, amin=1e-10) */
     if (mel_db) {
         const float amin = (float)1e-10;
         for (int i = 0; i < VX__N_MELS; i++) {
             const float *w = s->mel_w + s->mel_off[i];
-            const float *p = s->power + s->mel_lo[i];
-            int len = s->mel_len[i];
+            const float *p = pw + s->mel_lo[i];
+            const int len = s->mel_len[i];
             double acc = 0.0;
             for (int j = 0; j < len; j++)
                 acc += (double)w[j] * (double)p[j];
-            float pw = (float)acc;
-            float x = pw > amin ? pw : amin;
-            mel_db[i] = 10.0f * (float)log10((double)x);
+            float x = (float)acc;
+            x = x > amin ? x : amin;
+            mel_db[i] = 10.0f * (float)(log((double)x) * VX__LOG10_E);
         }
     }
 }

@@ -184,6 +184,39 @@ static int vx__riff_data_truncated(vx__src *s, uint32_t *declared,
     return 0;
 }
 
+/* True when the source is an Ogg stream cut short: a page runs past the end
+ * of the file, or the last page lacks the end-of-stream flag.  Checked
+ * before libsndfile sees the bytes because libsndfile 1.2.0 either refuses
+ * such a file as "malformed" (leaking libvorbis state on that path) or
+ * opens it with an unknown length and decodes nothing.  Only page headers
+ * are read.  Anything that is not a clean chain of pages from offset 0 is
+ * left to libsndfile (which resynchronises over junk). */
+static int vx__ogg_truncated(vx__src *s)
+{
+    unsigned char h[27 + 255];
+    sf_count_t off = 0;
+    int last_flags = -1;
+    while (off < s->len) {
+        size_t got = vx__src_read_at(s, h, 27, off);
+        if (got < 27) /* a partial page header after at least one page */
+            return off > 0 && !s->io_errno &&
+                   memcmp(h, "OggS", got < 4 ? got : 4) == 0;
+        if (memcmp(h, "OggS", 4) != 0)
+            return 0;
+        size_t nseg = h[26];
+        if (vx__src_read_at(s, h + 27, nseg, off + 27) != nseg)
+            return !s->io_errno;
+        sf_count_t body = 0;
+        for (size_t i = 0; i < nseg; i++)
+            body += h[27 + i];
+        last_flags = h[5];
+        off += 27 + (sf_count_t)nseg + body;
+    }
+    if (off > s->len)
+        return !s->io_errno;
+    return last_flags >= 0 && !(last_flags & 0x04);
+}
+
 /* ------------------------------------------------------------------ */
 /* Reader                                                              */
 /* ------------------------------------------------------------------ */
@@ -209,9 +242,9 @@ struct vx_audio_reader {
     uint64_t n_out;     /* samples returned so far */
     uint64_t n_out_end; /* total output samples, valid once eof */
     int started, eof, flushed, done;
-    int trunc_pending;  /* RIFF data chunk cut short (reported on 1st read) */
-    uint32_t trunc_declared;
-    sf_count_t trunc_available;
+    /* Truncation seen in the container at open, reported by the first
+     * read (the open contract has no ETRUNC); empty when none. */
+    char trunc_msg[128];
     vx_error fail;      /* sticky error; fail.code != 0 once failed */
 };
 
@@ -248,6 +281,15 @@ void vx_decode_opts_init(vx_decode_opts *opts)
     opts->max_duration_s = 600.0;
 }
 
+/* Messages are one line: control characters that a path or a library
+ * message may carry become spaces. */
+static void vx__scrub(char *msg)
+{
+    for (; *msg; msg++)
+        if ((unsigned char)*msg < 0x20 || *msg == 0x7f)
+            *msg = ' ';
+}
+
 /* Records a sticky error on the reader and copies it to err. */
 static int vx__reader_fail(vx_audio_reader *r, vx_error *err, int code,
                            const char *fmt, ...)
@@ -261,6 +303,7 @@ static int vx__reader_fail(vx_audio_reader *r, vx_error *err, int code,
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     vx__error_set(&r->fail, code, "%s: %s", r->label, msg);
+    vx__scrub(r->fail.message);
     if (err)
         *err = r->fail;
     return code;
@@ -291,6 +334,7 @@ static void vx__set_label(vx_audio_reader *r, const char *name)
         const char *tail = name + n - (sizeof r->label - 4);
         snprintf(r->label, sizeof r->label, "...%s", tail);
     }
+    vx__scrub(r->label);
 }
 
 /* Opens libsndfile over r->src and validates the stream.  On error the
@@ -305,6 +349,11 @@ static int vx__reader_start(vx_audio_reader *r, vx_error *err)
         .tell = vx__src_tell,
     };
     memset(&r->info, 0, sizeof r->info);
+    if (vx__ogg_truncated(&r->src))
+        return vx__error_set(err, VX_ETRUNC,
+                             "%s: audio is truncated: Ogg stream ends "
+                             "mid-page or without an end-of-stream page",
+                             r->label);
     r->sf = sf_open_virtual(&vio, SFM_READ, &r->info, &r->src);
     if (!r->sf) {
         if (r->src.io_errno)
@@ -314,10 +363,22 @@ static int vx__reader_start(vx_audio_reader *r, vx_error *err)
             return vx__error_set(err, VX_EEMPTY, "%s: file is empty (0 bytes)",
                                  r->label);
         /* sf_error(NULL) is an int code; sf_error_number() maps it to a
-         * static string (sf_strerror(NULL) would read a shared buffer). */
-        return vx__error_set(err, VX_EFORMAT,
-                             "%s: not a recognised audio format (%s)",
-                             r->label, sf_error_number(sf_error(NULL)));
+         * static string (sf_strerror(NULL) would read a shared buffer).
+         * Only "unrecognised" and "unsupported encoding" mean the bytes are
+         * not audio we read; every other code comes from a format parser
+         * that recognised its magic and then found the header broken. */
+        int code = sf_error(NULL);
+        if (code == SF_ERR_SYSTEM)
+            return vx__error_set(err, VX_EIO, "%s: read error (%s)", r->label,
+                                 sf_error_number(code));
+        if (code == SF_ERR_UNRECOGNISED_FORMAT ||
+            code == SF_ERR_UNSUPPORTED_ENCODING || code == SF_ERR_NO_ERROR)
+            return vx__error_set(err, VX_EFORMAT,
+                                 "%s: not a recognised audio format (%s)",
+                                 r->label, sf_error_number(code));
+        return vx__error_set(err, VX_ETRUNC,
+                             "%s: audio file is corrupt or truncated (%s)",
+                             r->label, sf_error_number(code));
     }
     const SF_INFO *in = &r->info;
     if (in->channels < 1 || in->channels > VX__MAX_CHANNELS)
@@ -341,9 +402,20 @@ static int vx__reader_start(vx_audio_reader *r, vx_error *err)
                                  r->label, dur, r->opts.max_duration_s);
     }
     int major = in->format & SF_FORMAT_TYPEMASK;
-    if (major == SF_FORMAT_WAV || major == SF_FORMAT_WAVEX)
-        r->trunc_pending = vx__riff_data_truncated(
-            &r->src, &r->trunc_declared, &r->trunc_available);
+    uint32_t declared = 0;
+    sf_count_t avail = 0;
+    if ((major == SF_FORMAT_WAV || major == SF_FORMAT_WAVEX) &&
+        vx__riff_data_truncated(&r->src, &declared, &avail))
+        snprintf(r->trunc_msg, sizeof r->trunc_msg,
+                 "audio is truncated: data chunk declares %lu bytes, file "
+                 "holds %lld",
+                 (unsigned long)declared, (long long)avail);
+    /* libsndfile finds an Ogg stream's length from its last page; a stream
+     * cut before its end-of-stream page has an unknown length (and 1.2.0
+     * then often decodes nothing). */
+    if (major == SF_FORMAT_OGG && !r->frames_known)
+        snprintf(r->trunc_msg, sizeof r->trunc_msg,
+                 "audio is truncated: Ogg stream has no end-of-stream page");
 
     r->out_rate = r->opts.target_rate_hz ? r->opts.target_rate_hz
                                          : in->samplerate;
@@ -376,6 +448,8 @@ static int vx__reader_open(vx_audio_reader *r, const vx_decode_opts *opts,
     r->opts = *opts;
     int rc = vx__reader_start(r, err);
     if (rc != VX_OK) {
+        if (err)
+            vx__scrub(err->message);
         vx_audio_reader_free(r);
         return rc;
     }
@@ -479,7 +553,14 @@ static int vx__reader_at_end(vx_audio_reader *r, vx_error *err)
     double rate = r->info.samplerate;
     if (r->n_native == 0)
         return vx__reader_fail(r, err, VX_EEMPTY, "audio has 0 frames");
-    if (r->frames_known && r->n_native < (uint64_t)r->info.frames)
+    uint64_t expect = r->frames_known ? (uint64_t)r->info.frames : 0;
+    if ((r->info.format & SF_FORMAT_TYPEMASK) == SF_FORMAT_MPEG) {
+        /* Without a Xing/Info tag, mpg123 estimates an MP3's length from
+         * its size and bitrate: allow 1% + two MPEG frames of slack. */
+        uint64_t slack = expect / 100 + 2304;
+        expect = expect > slack ? expect - slack : 0;
+    }
+    if (r->n_native < expect)
         return vx__reader_fail(r, err, VX_ETRUNC,
                                "audio is truncated: decoded %llu of %lld "
                                "frames",
@@ -508,16 +589,15 @@ static int vx__reader_pull(vx_audio_reader *r, vx_error *err)
     if (got < 0)
         got = 0;
     if (got < want) {
-        int e = sf_error(r->sf);
+        unsigned long long at = (unsigned long long)r->n_native +
+                                (unsigned long long)got;
         if (r->src.io_errno)
             return vx__reader_fail(r, err, VX_ETRUNC,
-                                   "read error after %llu frames: %s",
-                                   (unsigned long long)r->n_native,
+                                   "read error after %llu frames: %s", at,
                                    strerror(r->src.io_errno));
-        if (e != SF_ERR_NO_ERROR)
+        if (sf_error(r->sf) != SF_ERR_NO_ERROR)
             return vx__reader_fail(r, err, VX_ETRUNC,
-                                   "decode error after %llu frames: %s",
-                                   (unsigned long long)r->n_native,
+                                   "decode error after %llu frames: %s", at,
                                    sf_strerror(r->sf));
     }
     /* Mix to mono exactly like np.mean(y, axis=0) on float32. */
@@ -611,12 +691,8 @@ int vx_audio_reader_read(vx_audio_reader *r, float *buf, size_t max,
     }
     if (!r->started) {
         r->started = 1;
-        if (r->trunc_pending)
-            return vx__reader_fail(r, err, VX_ETRUNC,
-                                   "audio is truncated: data chunk declares "
-                                   "%lu bytes, file holds %lld",
-                                   (unsigned long)r->trunc_declared,
-                                   (long long)r->trunc_available);
+        if (r->trunc_msg[0])
+            return vx__reader_fail(r, err, VX_ETRUNC, "%s", r->trunc_msg);
         if (r->frames_known) {
             double dur = (double)r->info.frames / r->info.samplerate;
             if (dur < r->opts.min_duration_s)
