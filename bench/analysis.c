@@ -296,8 +296,13 @@ static void bench_opts(vx_analysis_opts *o, int n_threads)
     o->decode.max_duration_s = BENCH_MAX_DURATION_S;
 }
 
-/* Best-of-N_RUNS wall time of vx_analyze_file; *audio_s from the result. */
-static int time_runs(const char *path, int n_threads, double *best_s, double *audio_s)
+typedef struct run_info {
+    double audio_s, pitch_mean_hz;
+    size_t n_frames, n_voiced;
+} run_info;
+
+/* Best-of-N_RUNS wall time of vx_analyze_file; *info from the last result. */
+static int time_runs(const char *path, int n_threads, double *best_s, run_info *info)
 {
     vx_analysis_opts o;
     bench_opts(&o, n_threads);
@@ -312,7 +317,10 @@ static int time_runs(const char *path, int n_threads, double *best_s, double *au
             fprintf(stderr, "bench_analysis: %s: %s (%s)\n", path, e.message, vx_status_name(rc));
             return -1;
         }
-        *audio_s = a->duration_s;
+        info->audio_s = a->duration_s;
+        info->pitch_mean_hz = a->pitch_mean_hz;
+        info->n_frames = a->n_frames;
+        info->n_voiced = a->n_voiced;
         vx_analysis_free(a);
         if (dt < *best_s)
             *best_s = dt;
@@ -537,6 +545,19 @@ static int cpus_online(void)
     return c > 0 ? (int)c : 1;
 }
 
+/* The 1-minute load average, or NAN (Linux /proc only). */
+static double load_1min(void)
+{
+    double l = NAN;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%lf", &l) != 1)
+            l = NAN;
+        fclose(f);
+    }
+    return l;
+}
+
 static void remove_tmp(const char *dir, const char *f1, const char *f2)
 {
     if (f1[0])
@@ -657,9 +678,12 @@ int main(int argc, char **argv)
 
     printf("bench_analysis -- vx_analyze_file: decode + resample to 22050 Hz + pYIN + MFCC + "
            "centroid\n");
-    printf("input: %s\n       -> %s\n", source, input);
-    printf("cpus online: %d; timing: wall clock (CLOCK_MONOTONIC), best of %d runs\n\n", n_cpus,
-           N_RUNS);
+    printf("input: %s\n", source);
+    if (!file)
+        printf("       -> %s\n", input);
+    printf("cpus online: %d (load average %.2f at start: other work on the machine slows the\n"
+           "multi-thread runs first); timing: wall clock (CLOCK_MONOTONIC), best of %d runs\n\n",
+           n_cpus, load_1min(), N_RUNS);
     fflush(stdout);
 
     int failed = 0;
@@ -681,10 +705,18 @@ int main(int argc, char **argv)
     /* ---- timing ---- */
     int cfg_threads[2] = {1, multi};
     int n_cfg = multi == 1 ? 1 : 2;
-    double best[2] = {NAN, NAN}, audio_s = NAN;
+    double best[2] = {NAN, NAN};
+    run_info info[2];
+    memset(info, 0, sizeof info);
     for (int c = 0; c < n_cfg && !failed; c++)
-        if (time_runs(input, cfg_threads[c], &best[c], &audio_s) != 0)
+        if (time_runs(input, cfg_threads[c], &best[c], &info[c]) != 0)
             failed = 1;
+    const double audio_s = info[0].audio_s;
+    if (!failed && n_cfg > 1 &&
+        (info[1].n_frames != info[0].n_frames || info[1].n_voiced != info[0].n_voiced ||
+         info[1].pitch_mean_hz != info[0].pitch_mean_hz))
+        printf("WARNING: 1-thread and %d-thread analyses differ (voiced %zu vs %zu)\n", multi,
+               info[0].n_voiced, info[1].n_voiced);
 
     /* ---- librosa ---- */
     librosa_result lr;
@@ -703,7 +735,8 @@ int main(int argc, char **argv)
         return 1;
 
     /* ---- report ---- */
-    printf("\naudio: %.1f s\n", audio_s);
+    printf("\naudio: %.1f s -> %zu frames, %zu voiced, pitch mean %.1f Hz\n", audio_s,
+           info[0].n_frames, info[0].n_voiced, info[0].pitch_mean_hz);
     printf("%-10s %-12s %12s %15s %12s\n", "config", "n_threads", "best wall s", "s per audio-s",
            "x real-time");
     for (int c = 0; c < n_cfg; c++) {

@@ -37,7 +37,10 @@
 #define BOLTZ_LAMBDA 2.0
 #define NO_TROUGH_PROB 0.01
 #define SWITCH_PROB 0.01
-#define ACF_N 4096
+/* librosa zero-pads to 2N-1 = 4095 points; only lags 0..441 are used, and
+ * any circular size >= 2048 + 441 gives the same linear autocorrelation
+ * there.  2560 = 2^9 * 5 is the cheapest such size for FFTW. */
+#define ACF_N 2560
 #define BAND_W (2 * VX__PYIN_BAND + 1)
 
 struct vx__pyin_tables {
@@ -87,8 +90,14 @@ static double np_sum(const double *a, size_t n)
     return n ? a[0] + np_pairwise_sum(a + 1, n - 1) : 0.0;
 }
 
-/* Regularised incomplete beta I_x(a, b) for integer a, b:
- * sum_{j=a}^{a+b-1} C(a+b-1, j) x^j (1-x)^(a+b-1-j). */
+/* Regularised incomplete beta I_x(a, b) for integer a, b, as scipy's
+ * beta.cdf returns it: correctly rounded.  Below 1/2 the terms
+ * sum_{j=a}^{n} C(n, j) x^j (1-x)^(n-j), n = a+b-1, are summed directly;
+ * above, 1 - (the complementary terms) is taken so that values within half
+ * an ulp of 1 come out as exactly 1.0.  That matters: librosa's threshold
+ * prior is diff(cdf), so thresholds above ~0.85 carry exactly zero mass and
+ * troughs that are only below them get probability exactly 0 (and are no
+ * candidates at all), which decides pitch-bin collisions in quiet frames. */
 static double beta_cdf_int(double x, int a, int b)
 {
     if (x <= 0.0)
@@ -96,14 +105,17 @@ static double beta_cdf_int(double x, int a, int b)
     if (x >= 1.0)
         return 1.0;
     int n = a + b - 1;
-    double sum = 0.0, c = 1.0; /* C(n, j) */
+    double lo = 0.0, hi = 0.0, c = 1.0; /* C(n, j) */
     for (int j = 0; j <= n; j++) {
         if (j > 0)
             c = c * (double)(n - j + 1) / (double)j;
+        double term = c * pow(x, j) * pow(1.0 - x, n - j);
         if (j >= a)
-            sum += c * pow(x, j) * pow(1.0 - x, n - j);
+            hi += term;
+        else
+            lo += term;
     }
-    return sum;
+    return x < 0.5 ? hi : 1.0 - lo;
 }
 
 vx__pyin_tables *vx__pyin_tables_new(void)
@@ -226,7 +238,7 @@ void vx__yin_free(vx__yin *y)
 
 void vx__yin_cmnd(vx__yin *y, const float *frame, double *yin_out)
 {
-    /* librosa.autocorrelate: irfft(|rfft(x, n)|^2), n >= 2N-1 (zero pad). */
+    /* librosa.autocorrelate: irfft(|rfft(x, n)|^2) of the zero-padded frame. */
     memcpy(y->in, frame, sizeof(float) * VX__PYIN_FRAME);
     memset(y->in + VX__PYIN_FRAME, 0, sizeof(float) * (ACF_N - VX__PYIN_FRAME));
     fftwf_execute_dft_r2c(y->fwd, y->in, y->spec);
@@ -327,7 +339,9 @@ void vx__pyin_frame(vx__yin *y, const vx__pyin_tables *t, const float *frame,
                 next = km;
         }
         if (na > 0) {
-            double mass = t->beta_prefix[next - 1] - t->beta_prefix[k - 1];
+            double mass = 0.0;
+            for (int q = k; q < next; q++)
+                mass += t->beta_probs[q - 1];
             double w = mass * t->boltz_fact[na];
             for (int p = 0; p < na; p++)
                 y->trough_prob[y->active[p]] += w * t->exp_neg[p];

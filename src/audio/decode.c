@@ -6,9 +6,11 @@
  * memory input, streaming and one-shot use share every line that touches
  * samples.  Files and memory both go through sf_open_virtual() over a small
  * bounded byte source (pread() on a file descriptor, or a borrowed buffer),
- * which lets us inspect the container bytes ourselves (RIFF data-chunk
- * truncation, which libsndfile silently clamps) and keeps I/O errors ours
- * to report.  The reader owns three fixed-size buffers (native interleaved
+ * which lets us inspect the container bytes ourselves (a RIFF data chunk
+ * cut short, which libsndfile silently clamps; an Ogg stream cut short,
+ * which libsndfile 1.2.0 mis-decodes) and keeps I/O errors ours to report.
+ * Container problems found at open are held back and reported by the
+ * first read, as ETRUNC, before any sample is returned.  The reader owns three fixed-size buffers (native interleaved
  * frames, their mono mix, resampler output), so its memory does not grow
  * with the file length.
  *
@@ -23,7 +25,10 @@
  *     soxr_create(in, out, 1 channel, soxr_io_spec(SOXR_FLOAT32_I,
  *     SOXR_FLOAT32_I), soxr_quality_spec(SOXR_HQ, 0), runtime spec NULL),
  *     soxr_process() over input chunks of 48000*in/out frames into an output
- *     buffer of (size_t)(n*out/in)+1 samples, then one flush with in=NULL.
+ *     buffer of (size_t)(n*out/in)+1 samples, then one flush with in=NULL
+ *     (python-soxr 0.4+, src/soxr_ext.cpp; the 0.3 Cython cysoxr_divide_proc
+ *     used the same specs with a buffer of ceil(n*out/in): after
+ *     fix_length both give the same samples).
  *     libsoxr's output does not depend on how the input is chunked, so we
  *     feed it our own chunk sizes and drain it until the flush yields
  *     nothing; the test suite checks this bit-for-bit against a replica of
