@@ -79,9 +79,13 @@ static int parse_double(const char *s, double lo, double hi, double *out)
     return 0;
 }
 
+/* The library's messages already name the file and the reason. */
 static int fail(const char *what, const vx_error *e)
 {
-    fprintf(stderr, "%s: %s: %s\n", g_prog, what, e->message[0] ? e->message : vx_strerror(e->code));
+    if (e->message[0])
+        fprintf(stderr, "%s: %s\n", g_prog, e->message);
+    else
+        fprintf(stderr, "%s: %s: %s\n", g_prog, what, vx_strerror(e->code));
     return 1;
 }
 

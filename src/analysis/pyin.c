@@ -528,14 +528,29 @@ static void conv_dc(const conv_ctx *c, int bl, int br, int il, int ir)
         int lo = m - VX__PYIN_BAND > il ? m - VX__PYIN_BAND : il;
         int hi = m + VX__PYIN_BAND < ir ? m + VX__PYIN_BAND : ir;
         const double *row = c->Lt[m] + VX__PYIN_BAND - m;
-        double bv = -INFINITY;
-        int ba = lo;
-        for (int i = lo; i <= hi; i++) {
-            double x = c->src[i] + row[i];
-            if (x > bv) {
-                bv = x;
-                ba = i;
-            }
+        /* two independent chains (even/odd i) keep the select pipelined;
+         * merged so the leftmost maximum wins */
+        double bv0 = -INFINITY, bv1 = -INFINITY;
+        int ba0 = lo, ba1 = lo;
+        int i = lo;
+        for (; i + 1 <= hi; i += 2) {
+            double x0 = c->src[i] + row[i];
+            double x1 = c->src[i + 1] + row[i + 1];
+            ba0 = x0 > bv0 ? i : ba0;
+            bv0 = x0 > bv0 ? x0 : bv0;
+            ba1 = x1 > bv1 ? i + 1 : ba1;
+            bv1 = x1 > bv1 ? x1 : bv1;
+        }
+        if (i <= hi) {
+            double x0 = c->src[i] + row[i];
+            ba0 = x0 > bv0 ? i : ba0;
+            bv0 = x0 > bv0 ? x0 : bv0;
+        }
+        double bv = bv0;
+        int ba = ba0;
+        if (bv1 > bv || (bv1 == bv && ba1 < ba)) {
+            bv = bv1;
+            ba = ba1;
         }
         c->best[m] = bv;
         c->arg[m] = (int16_t)ba;
