@@ -29,12 +29,16 @@ static void usage_analyze(FILE *f)
 {
     fprintf(f,
             "usage: voxclone analyze [--detailed] [--frames] [--json] [--threads N]\n"
-            "                        [--max-duration SECONDS] FILE...\n"
+            "                        [--pitch-mode librosa|accurate] [--max-duration SECONDS] FILE...\n"
             "\n"
             "Decodes each FILE (WAV, FLAC, OGG/Vorbis, Opus, MP3), resamples it to 22050 Hz\n"
             "and prints librosa-0.11-compatible voice metrics.\n"
             "\n"
-            "  --detailed            include the 13 mean MFCC coefficients\n"
+            "  --detailed            include the 13 mean MFCC coefficients, voice metrics\n"
+            "                        (jitter, shimmer, HNR, formants, voiced ratio, speaking\n"
+            "                        rate, loudness) and the 512-d voiceprint\n"
+            "  --pitch-mode MODE     librosa (default: librosa 0.11 pyin exactly) or accurate\n"
+            "                        (better voicing decision; see docs/pitch.md)\n"
             "  --frames              include per-frame tracks (times, f0, voiced_flag,\n"
             "                        voiced_prob, centroid, mfcc); implies --json\n"
             "  --json                one JSON object per file on stdout (one line each)\n"
@@ -51,7 +55,8 @@ static void usage_compare(FILE *f)
             "Analyses both recordings and prints the similarity of CLONED to ORIGINAL:\n"
             "pitch, brightness and MFCC similarity and overall = 0.3 pitch + 0.3 brightness\n"
             "+ 0.4 mfcc (the old service's formula).  An overall score under 0.7 is a\n"
-            "quality alert.\n"
+            "quality alert.  Also prints voiceprint_similarity (cosine of the 512-d\n"
+            "voiceprints), a far better judge of speaker identity.\n"
             "\n"
             "  --json      print the similarity JSON object\n"
             "  -h, --help  this help\n");
@@ -124,6 +129,22 @@ static int cmd_analyze(int argc, char **argv)
             json = 1;
         } else if (!strcmp(a, "--json")) {
             json = 1;
+        } else if (!strcmp(a, "--pitch-mode")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "%s: analyze: --pitch-mode needs a value (librosa or accurate)\n", g_prog);
+                free(files);
+                return 2;
+            }
+            const char *v = argv[++i];
+            if (!strcmp(v, "librosa")) {
+                opts.pitch_mode = VX_PITCH_LIBROSA;
+            } else if (!strcmp(v, "accurate")) {
+                opts.pitch_mode = VX_PITCH_ACCURATE;
+            } else {
+                fprintf(stderr, "%s: analyze: --pitch-mode must be librosa or accurate (got '%s')\n", g_prog, v);
+                free(files);
+                return 2;
+            }
         } else if (!strcmp(a, "--threads") || !strcmp(a, "--max-duration")) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "%s: analyze: %s needs a value\n", g_prog, a);
@@ -158,6 +179,7 @@ static int cmd_analyze(int argc, char **argv)
         return 2;
     }
     opts.keep_frames = frames;
+    opts.detailed = detailed;
     int status = 0;
     for (int i = 0; i < nfiles; i++) {
         vx_analysis *an = NULL;
@@ -213,6 +235,7 @@ static int cmd_compare(int argc, char **argv)
     }
     vx_analysis_opts opts;
     vx_analysis_opts_init(&opts);
+    opts.detailed = 1; /* voiceprint similarity */
     vx_analysis *an[2] = {NULL, NULL};
     for (int i = 0; i < 2; i++) {
         vx_error e;
@@ -229,9 +252,12 @@ static int cmd_compare(int argc, char **argv)
             printf("%s\n", txt);
         free(txt);
     } else {
-        printf("overall %.3f%s  (pitch %.3f, brightness %.3f, mfcc %.3f)\n", s.overall,
+        printf("overall %.3f%s  (pitch %.3f, brightness %.3f, mfcc %.3f)", s.overall,
                s.overall < 0.7 ? " [quality alert: < 0.7]" : "", s.pitch_similarity,
                s.brightness_similarity, s.mfcc_similarity);
+        if (an[0]->has_voiceprint && an[1]->has_voiceprint)
+            printf("  voiceprint %.3f", vx_voiceprint_similarity(an[0]->voiceprint, an[1]->voiceprint));
+        printf("\n");
     }
     vx_analysis_free(an[0]);
     vx_analysis_free(an[1]);

@@ -123,11 +123,13 @@ void vx_audio_free(vx_audio *audio);
 #define VX_N_MFCC 13
 
 typedef enum vx_pitch_mode {
-    VX_PITCH_LIBROSA = 0 /**< librosa.pyin exact (default) */
+    VX_PITCH_LIBROSA = 0, /**< librosa.pyin exact (default) */
+    VX_PITCH_ACCURATE = 1 /**< better voicing decision, same frame grid */
 } vx_pitch_mode;
 
 typedef struct vx_analysis_opts {
     int keep_frames;       /**< keep per-frame tracks in vx_analysis.frames */
+    int detailed;          /**< also compute vx_voice_metrics and the voiceprint */
     int n_threads;         /**< 0 = one per online CPU; 1 = single thread */
     vx_pitch_mode pitch_mode;
     vx_decode_opts decode; /**< used by vx_analyze_file/_memory */
@@ -146,6 +148,20 @@ typedef struct vx_frames {
     float *mfcc;         /**< n * VX_N_MFCC, row-major (frame, coefficient) */
 } vx_frames;
 
+/** Voice-quality metrics (analysis with opts.detailed).  NaN when a value
+ *  cannot be measured (e.g. no voiced speech).  Definitions: docs/metrics.md. */
+typedef struct vx_voice_metrics {
+    double jitter_local_pct;    /**< Praat "jitter (local)", percent */
+    double shimmer_local_pct;   /**< Praat "shimmer (local)", percent */
+    double hnr_db;              /**< Praat harmonicity (cc), mean over voiced, dB */
+    double formant_hz[3];       /**< F1..F3, median over voiced frames, Hz */
+    double voiced_ratio;        /**< voiced frames / all frames, 0..1 */
+    double speaking_rate_syl_s; /**< syllable nuclei per second */
+    double loudness_lufs;       /**< integrated loudness, ITU-R BS.1770-4, LUFS */
+} vx_voice_metrics;
+
+#define VX_VOICEPRINT_DIM 512
+
 typedef struct vx_analysis {
     /* pitch (pYIN, over voiced frames; 0 when none is voiced) */
     double pitch_mean_hz, pitch_std_hz, pitch_min_hz, pitch_max_hz;
@@ -159,6 +175,12 @@ typedef struct vx_analysis {
     size_t n_samples;
     size_t n_frames;
     vx_frames *frames;           /**< NULL unless opts.keep_frames */
+    int has_metrics;             /**< opts.detailed */
+    vx_voice_metrics metrics;
+    int has_voiceprint;          /**< opts.detailed */
+    float voiceprint[VX_VOICEPRINT_DIM]; /**< L2-normalised */
+    const char *voiceprint_version;      /**< static string */
+    vx_pitch_mode pitch_mode;    /**< mode the pitch fields were computed with */
 } vx_analysis;
 
 /** "High (female/child)" (> 200 Hz), "Medium" (> 140), "Low (male)" (> 0),
@@ -210,6 +232,9 @@ typedef struct vx_similarity {
 /** Errors: EINVAL on NULL. */
 int vx_similarity_compute(const vx_analysis *original,
                           const vx_analysis *cloned, vx_similarity *out);
+/** Cosine similarity of two voiceprints (-1..1); 0 when either is NULL or
+ *  all-zero. */
+double vx_voiceprint_similarity(const float *a, const float *b);
 /** (cosine + 1) / 2 with denominator |a||b| + 1e-10. */
 double vx_mfcc_similarity(const float *a, const float *b, size_t n);
 

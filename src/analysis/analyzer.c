@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "analysis/detailed.h"
 #include "analysis/pyin.h"
 #include "analysis/spectral.h"
 #include "core/error.h"
@@ -54,6 +55,8 @@ struct vx_analyzer {
     double *voiced_prob;
     double *centroid;
     float *mel_db;     /* frames x 128 */
+    float *sig;           /* whole signal, only for detailed / accurate */
+    size_t sig_cap;
     vx__pyin_obs *obs[2]; /* double buffer, BLOCK_FRAMES each */
     int cur;              /* obs buffer the front end fills next */
     size_t pend_frame0, pend_n; /* block whose Viterbi pass is pending */
@@ -96,6 +99,7 @@ void vx_analyzer_free(vx_analyzer *a)
     free(a->voiced_prob);
     free(a->centroid);
     free(a->mel_db);
+    free(a->sig);
     free(a->obs[0]);
     free(a->obs[1]);
     free(a);
@@ -115,7 +119,7 @@ int vx_analyzer_new(const vx_analysis_opts *opts, vx_analyzer **out, vx_error *e
     if (o.n_threads < 0 || o.n_threads > MAX_THREADS)
         return vx__error_set(err, VX_EINVAL, "n_threads must be in 0..%d (got %d)", MAX_THREADS,
                              o.n_threads);
-    if (o.pitch_mode != VX_PITCH_LIBROSA)
+    if (o.pitch_mode != VX_PITCH_LIBROSA && o.pitch_mode != VX_PITCH_ACCURATE)
         return vx__error_set(err, VX_EINVAL, "unknown pitch_mode %d", (int)o.pitch_mode);
     vx_analyzer *a = calloc(1, sizeof *a);
     if (!a)
@@ -282,6 +286,23 @@ int vx_analyzer_push(vx_analyzer *a, const float *samples, size_t n, vx_error *e
     for (size_t i = 0; i < n; i++)
         if (!isfinite(samples[i]))
             return vx__error_set(err, VX_EINVAL, "sample %zu is not finite", a->n_pushed + i);
+    if (a->opts.detailed || a->opts.pitch_mode == VX_PITCH_ACCURATE) {
+        /* the detailed stages need the whole signal */
+        size_t need = a->n_pushed + n;
+        if (need > MAX_FRAMES * VX__HOP)
+            return vx__error_set(err, VX_ELIMIT, "audio longer than %zu samples", MAX_FRAMES * VX__HOP);
+        if (need > a->sig_cap) {
+            size_t ncap = a->sig_cap ? a->sig_cap : 65536;
+            while (ncap < need)
+                ncap *= 2;
+            float *ns = realloc(a->sig, ncap * sizeof *ns);
+            if (!ns)
+                return vx__error_set(err, VX_ENOMEM, "out of memory keeping the signal");
+            a->sig = ns;
+            a->sig_cap = ncap;
+        }
+        memcpy(a->sig + a->n_pushed, samples, n * sizeof *samples);
+    }
     while (n > 0) {
         size_t room = a->buf_cap - a->buf_len;
         size_t take = n < room ? n : room;
@@ -358,23 +379,53 @@ int vx_analyzer_finish(vx_analyzer *a, vx_analysis **out, vx_error *err)
 
     vx_analysis *r = calloc(1, sizeof *r);
     uint16_t *states = malloc(n_frames * sizeof *states);
-    if (!r || !states) {
+    double *f0 = malloc(n_frames * sizeof *f0);
+    uint8_t *voiced = malloc(n_frames);
+    if (!r || !states || !f0 || !voiced) {
         free(r);
         free(states);
+        free(f0);
+        free(voiced);
         return vx__error_set(err, VX_ENOMEM, "out of memory");
     }
     vx__viterbi_decode(a->vit, states);
+    for (size_t f = 0; f < n_frames; f++) {
+        voiced[f] = states[f] < VX__PYIN_N_BINS;
+        f0[f] = voiced[f] ? vx__pyin_bin_hz(a->tabs, states[f]) : NAN;
+    }
+    free(states);
     r->n_samples = a->n_pushed;
     r->sample_rate_hz = VX_ANALYSIS_RATE_HZ;
     r->duration_s = (double)a->n_pushed / VX_ANALYSIS_RATE_HZ;
     r->n_frames = n_frames;
+    r->pitch_mode = a->opts.pitch_mode;
+
+    vx__frame_data fd = {n_frames, f0, voiced, a->voiced_prob, a->mel_db, a->centroid};
+    int drc = VX_OK;
+    if (a->opts.pitch_mode == VX_PITCH_ACCURATE)
+        drc = vx__pitch_accurate(a->sig, a->n_pushed, VX_ANALYSIS_RATE_HZ, &fd, f0, voiced);
+    if (drc == VX_OK && a->opts.detailed) {
+        drc = vx__metrics_compute(a->sig, a->n_pushed, VX_ANALYSIS_RATE_HZ, &fd, &r->metrics);
+        r->has_metrics = drc == VX_OK;
+    }
+    if (drc == VX_OK && a->opts.detailed) {
+        drc = vx__voiceprint_compute(a->sig, a->n_pushed, VX_ANALYSIS_RATE_HZ, &fd, r->voiceprint,
+                                     &r->voiceprint_version);
+        r->has_voiceprint = drc == VX_OK;
+    }
+    if (drc != VX_OK) {
+        free(f0);
+        free(voiced);
+        vx_analysis_free(r);
+        return vx__error_set(err, drc, "detailed analysis failed: %s", vx_strerror(drc));
+    }
 
     /* pitch statistics over voiced frames */
     double sum = 0.0, mn = INFINITY, mx = -INFINITY;
     size_t nv = 0;
     for (size_t f = 0; f < n_frames; f++) {
-        if (states[f] < VX__PYIN_N_BINS) {
-            double hz = vx__pyin_bin_hz(a->tabs, states[f]);
+        if (voiced[f]) {
+            double hz = f0[f];
             sum += hz;
             nv++;
             mn = hz < mn ? hz : mn;
@@ -385,8 +436,8 @@ int vx_analyzer_finish(vx_analyzer *a, vx_analysis **out, vx_error *err)
     if (nv) {
         double mean = sum / (double)nv, ss = 0.0;
         for (size_t f = 0; f < n_frames; f++)
-            if (states[f] < VX__PYIN_N_BINS) {
-                double dlt = vx__pyin_bin_hz(a->tabs, states[f]) - mean;
+            if (voiced[f]) {
+                double dlt = f0[f] - mean;
                 ss += dlt * dlt;
             }
         r->pitch_mean_hz = mean;
@@ -422,15 +473,15 @@ int vx_analyzer_finish(vx_analyzer *a, vx_analysis **out, vx_error *err)
         }
         if (!fr || !fr->times_s || !fr->f0_hz || !fr->voiced_flag || !fr->voiced_prob ||
             !fr->centroid_hz || !fr->mfcc) {
-            free(states);
+            free(f0);
+            free(voiced);
             vx_analysis_free(r);
             return vx__error_set(err, VX_ENOMEM, "out of memory for frame tracks");
         }
         for (size_t f = 0; f < n_frames; f++) {
             fr->times_s[f] = (double)(f * VX__HOP) / VX_ANALYSIS_RATE_HZ;
-            int voiced = states[f] < VX__PYIN_N_BINS;
-            fr->voiced_flag[f] = (uint8_t)voiced;
-            fr->f0_hz[f] = voiced ? vx__pyin_bin_hz(a->tabs, states[f]) : NAN;
+            fr->voiced_flag[f] = voiced[f];
+            fr->f0_hz[f] = f0[f];
             fr->voiced_prob[f] = a->voiced_prob[f];
             fr->centroid_hz[f] = a->centroid[f];
         }
@@ -447,7 +498,8 @@ int vx_analyzer_finish(vx_analyzer *a, vx_analysis **out, vx_error *err)
     for (int k = 0; k < VX_N_MFCC; k++)
         r->mfcc_mean[k] = (float)(msum[k] / (double)n_frames);
     r->has_mfcc = 1;
-    free(states);
+    free(f0);
+    free(voiced);
     *out = r;
     return VX_OK;
 }

@@ -46,6 +46,32 @@ json_t *vx__analysis_json(const vx_analysis *a, unsigned flags)
     } else {
         json_object_set_new(j, "mfcc", json_null());
     }
+    if ((flags & VX_JSON_DETAILED) && a->has_metrics) {
+        const vx_voice_metrics *m = &a->metrics;
+        json_t *o = json_object(), *fm = json_array();
+        json_object_set_new(o, "jitter_local_pct", real_or_null(m->jitter_local_pct));
+        json_object_set_new(o, "shimmer_local_pct", real_or_null(m->shimmer_local_pct));
+        json_object_set_new(o, "hnr_db", real_or_null(m->hnr_db));
+        for (int k = 0; k < 3; k++)
+            json_array_append_new(fm, real_or_null(m->formant_hz[k]));
+        json_object_set_new(o, "formants_hz", fm);
+        json_object_set_new(o, "voiced_ratio", real_or_null(m->voiced_ratio));
+        json_object_set_new(o, "speaking_rate_syl_per_s", real_or_null(m->speaking_rate_syl_s));
+        json_object_set_new(o, "loudness_lufs", real_or_null(m->loudness_lufs));
+        json_object_set_new(o, "loudness_unit", json_string("LUFS"));
+        json_object_set_new(j, "metrics", o);
+    }
+    if ((flags & VX_JSON_DETAILED) && a->has_voiceprint) {
+        json_t *o = json_object(), *v = json_array();
+        json_object_set_new(o, "version", json_string(a->voiceprint_version ? a->voiceprint_version : ""));
+        json_object_set_new(o, "dim", json_integer(VX_VOICEPRINT_DIM));
+        for (int k = 0; k < VX_VOICEPRINT_DIM; k++)
+            json_array_append_new(v, json_real(a->voiceprint[k]));
+        json_object_set_new(o, "vector", v);
+        json_object_set_new(j, "voiceprint", o);
+    }
+    json_object_set_new(j, "pitch_mode",
+                        json_string(a->pitch_mode == VX_PITCH_ACCURATE ? "accurate" : "librosa"));
     json_object_set_new(j, "duration_seconds", json_real(a->duration_s));
     json_object_set_new(j, "sample_rate", json_integer(a->sample_rate_hz));
     json_object_set_new(j, "n_frames", json_integer((json_int_t)a->n_frames));

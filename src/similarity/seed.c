@@ -64,6 +64,9 @@ char *vx_similarity_to_json(const vx_similarity *s, const vx_analysis *o, const 
     json_object_set_new(j, "overall", json_real(s->overall));
     json_object_set_new(j, "overall_similarity", json_real(s->overall));
     json_object_set_new(j, "quality_alert", json_boolean(s->overall < 0.7));
+    if (o && c && o->has_voiceprint && c->has_voiceprint)
+        json_object_set_new(j, "voiceprint_similarity",
+                            json_real(vx_voiceprint_similarity(o->voiceprint, c->voiceprint)));
     if (o)
         json_object_set_new(j, "original_metrics", vx__analysis_json(o, 0));
     if (c)
@@ -71,4 +74,19 @@ char *vx_similarity_to_json(const vx_similarity *s, const vx_analysis *o, const 
     char *txt = vx__json_dump(j);
     json_decref(j);
     return txt;
+}
+
+double vx_voiceprint_similarity(const float *a, const float *b)
+{
+    if (!a || !b)
+        return 0.0;
+    double dot = 0.0, na = 0.0, nb = 0.0;
+    for (size_t i = 0; i < VX_VOICEPRINT_DIM; i++) {
+        dot += (double)a[i] * b[i];
+        na += (double)a[i] * a[i];
+        nb += (double)b[i] * b[i];
+    }
+    if (na == 0.0 || nb == 0.0)
+        return 0.0;
+    return dot / (sqrt(na) * sqrt(nb));
 }
