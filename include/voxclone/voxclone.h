@@ -81,8 +81,14 @@ void vx_decode_opts_init(vx_decode_opts *opts);
  */
 typedef struct vx_audio_reader vx_audio_reader;
 
-/** Open a file.  Errors: EINVAL (NULL args, bad opts), EIO (cannot open),
- *  EFORMAT (not audio), EEMPTY (no frames), ETOOLONG (header says too long). */
+/** Open a file.  Errors: EINVAL (NULL args; opts with max_duration_s not
+ *  finite or <= 0, min_duration_s > max_duration_s, target rate outside
+ *  8000..192000 unless 0), EIO (cannot open, or not a regular file),
+ *  EFORMAT (not audio; native rate outside 1000..1000000 Hz or more than 1024
+ *  channels), ETRUNC (recognised but corrupt or truncated container),
+ *  EEMPTY (0 bytes or no frames), ETOOLONG (header says too long), ENOMEM.
+ *  Some problems found at open (ETOOSHORT from the header length, a WAV data
+ *  chunk longer than the file) are reported by the first read instead. */
 int vx_audio_reader_open_file(const char *path, const vx_decode_opts *opts,
                               vx_audio_reader **out, vx_error *err);
 /** Open an in-memory encoded file.  The reader borrows data: it must stay
@@ -92,7 +98,11 @@ int vx_audio_reader_open_memory(const void *data, size_t size,
                                 vx_audio_reader **out, vx_error *err);
 /** Read up to max mono samples at the target rate into buf.  *n_read == 0
  *  means the end.  Errors: ETOOLONG (past max_duration_s), ETRUNC (decode
- *  error mid-stream), ETOOSHORT / EEMPTY (detected at the end). */
+ *  error mid-stream or truncated data), ETOOSHORT / EEMPTY (from the header
+ *  on the first call, or detected at the end).  Errors stick: later reads
+ *  return the same error.  Note: libsndfile reports open failures through a
+ *  process-wide variable, so two threads failing to open at the same instant
+ *  may swap error messages (the audio itself is never affected). */
 int vx_audio_reader_read(vx_audio_reader *r, float *buf, size_t max,
                          size_t *n_read, vx_error *err);
 /** Native sample rate of the source in Hz. */
