@@ -12,6 +12,8 @@
 
 static const char *g_prog = "voxclone";
 
+int vx_cli_presets(int argc, char **argv); /* app/cmd_presets.c */
+
 static void usage_main(FILE *f)
 {
     fprintf(f,
@@ -20,6 +22,7 @@ static void usage_main(FILE *f)
             "commands:\n"
             "  analyze   analyse voice recordings (pYIN pitch, MFCC, spectral centroid)\n"
             "  compare   similarity of a cloned recording to the original\n"
+            "  presets   the 5 presets and the 14 cloning parameters\n"
             "  version   print the version\n"
             "\n"
             "Run 'voxclone <command> --help' for the options of a command.\n");
@@ -106,6 +109,16 @@ static void print_summary(const char *path, const vx_analysis *a, int detailed)
             printf(" %.2f", a->mfcc_mean[k]);
         printf("\n");
     }
+    if (detailed && a->has_metrics) {
+        const vx_voice_metrics *m = &a->metrics;
+        printf("  jitter %.2f %%, shimmer %.2f %%, HNR %.1f dB, formants %.0f/%.0f/%.0f Hz\n",
+               m->jitter_local_pct, m->shimmer_local_pct, m->hnr_db, m->formant_hz[0],
+               m->formant_hz[1], m->formant_hz[2]);
+        printf("  voiced %.0f %%, %.2f syllables/s, loudness %.1f LUFS\n", 100.0 * m->voiced_ratio,
+               m->speaking_rate_syl_s, m->loudness_lufs);
+    }
+    if (detailed && a->has_voiceprint)
+        printf("  voiceprint %s (%d floats; see --json)\n", a->voiceprint_version, VX_VOICEPRINT_DIM);
 }
 
 static int cmd_analyze(int argc, char **argv)
@@ -283,6 +296,8 @@ int main(int argc, char **argv)
         return cmd_analyze(argc - 1, argv + 1);
     if (!strcmp(cmd, "compare"))
         return cmd_compare(argc - 1, argv + 1);
+    if (!strcmp(cmd, "presets"))
+        return vx_cli_presets(argc - 1, argv + 1);
     fprintf(stderr, "%s: unknown command '%s' (see --help)\n", g_prog, cmd);
     return 2;
 }

@@ -19,9 +19,12 @@
  *        unvoiced decisions differ;
  *   fine median |1200 log2(f0/ref)| in cents over frames voiced in both
  *        without a gross error.
- * Three systems: voxclone on all clips with truth; voxclone on the clips that
- * have a DIR/fixtures/librosa/<clip>.librosa.json; librosa (the fixture's
- * f0 / voiced_flag / frame_times) on those same clips -- like for like.
+ * Systems: voxclone in both pitch modes (default = librosa-exact pYIN, and
+ * VX_PITCH_ACCURATE) on all clips with truth and on the clips that have a
+ * DIR/fixtures/librosa/<clip>.librosa.json; librosa (the fixture's f0 /
+ * voiced_flag / frame_times) on those same clips -- like for like.  The
+ * wall time of vx_analyze_file in each mode is summed over the clips and
+ * their ratio printed: the accurate mode's cost relative to the default.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -31,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -45,12 +49,14 @@
 enum { C_FDA, C_KEELE, C_PTDB, C_OTHER, N_CORPORA, G_ALL = N_CORPORA, N_GROUPS };
 static const char *const group_names[N_GROUPS] = {"fda", "keele", "ptdb", "other", "overall"};
 
-enum { S_VX_ALL, S_VX_FX, S_LR_FX, N_SYSTEMS };
+enum { S_VX_ALL, S_ACC_ALL, S_VX_FX, S_ACC_FX, S_LR_FX, N_SYSTEMS };
 static const char *const system_names[N_SYSTEMS] = {
-    "voxclone, all clips with truth", "voxclone, clips with a fixture",
+    "voxclone default, all with truth", "voxclone accurate, all with truth",
+    "voxclone default, fixture clips", "voxclone accurate, fixture clips",
     "librosa 0.11 fixtures, same clips"};
-static const char *const system_keys[N_SYSTEMS] = {"voxclone_all", "voxclone_fixture_clips",
-                                                   "librosa_fixture_clips"};
+static const char *const system_keys[N_SYSTEMS] = {
+    "voxclone_all", "accurate_all", "voxclone_fixture_clips", "accurate_fixture_clips",
+    "librosa_fixture_clips"};
 
 typedef struct dvec {
     double *v;
@@ -382,66 +388,98 @@ static void agree(const char *clip, const track *vx, const track *lr, agreement 
 /* ------------------------------------------------------------------ */
 /* main                                                                */
 /* ------------------------------------------------------------------ */
-/* Analyses one clip and adds it to the tallies T (and to ag when it has a
- * librosa fixture).  Returns 0, or -1 with a message on stderr. */
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Analyses wav in the mode of o into k; adds the wall time to *secs. */
+static int analyse_track(const char *wav, const vx_analysis_opts *o, track *k, double *secs,
+                         double *audio_s)
+{
+    vx_analysis *a = NULL;
+    vx_error err;
+    double t0 = now_s();
+    int vrc = vx_analyze_file(wav, o, &a, &err);
+    *secs += now_s() - t0;
+    int rc = 0;
+    if (vrc != VX_OK) {
+        fprintf(stderr, "bench_pitch: %s: %s (%s)\n", wav, err.message, vx_status_name(vrc));
+        rc = -1;
+    } else if (!a->frames || track_from_frames(a->frames, k) != 0) {
+        fprintf(stderr, "bench_pitch: %s: no frame tracks\n", wav);
+        rc = -1;
+    } else if (audio_s) {
+        *audio_s += a->duration_s;
+    }
+    vx_analysis_free(a);
+    return rc;
+}
+
+/* Analyses one clip in both pitch modes and adds it to the tallies T (and
+ * to ag when it has a librosa fixture).  Returns 0, or -1 with a message on
+ * stderr. */
 static int process_clip(const char *shared, const char *dir, const char *clip,
                         const vx_analysis_opts *o, int per_clip,
                         tally T[N_SYSTEMS][N_GROUPS], agreement *ag, size_t *n_fixtures,
-                        double *audio_s)
+                        double *audio_s, double secs[2])
 {
     char csv[1536], wav[1536], fx[1536];
     snprintf(csv, sizeof csv, "%s/%s.f0.csv", dir, clip);
     snprintf(wav, sizeof wav, "%s/%s.wav", dir, clip);
     snprintf(fx, sizeof fx, "%s/fixtures/librosa/%s.librosa.json", shared, clip);
     const int c = corpus_of(clip);
-    track ref = {0}, vx = {0}, lr = {0};
-    tally clip_vx = {0}, clip_lr = {0};
-    vx_analysis *a = NULL;
-    vx_error err;
+    track ref = {0}, vx = {0}, acc = {0}, lr = {0};
+    tally clip_vx = {0}, clip_acc = {0}, clip_lr = {0};
     struct stat st;
     const int have_fx = stat(fx, &st) == 0;
+    vx_analysis_opts oa = *o;
+    oa.pitch_mode = VX_PITCH_ACCURATE;
     int rc = read_f0_csv(csv, &ref);
-    if (rc == 0) {
-        int vrc = vx_analyze_file(wav, o, &a, &err);
-        if (vrc != VX_OK) {
-            fprintf(stderr, "bench_pitch: %s: %s (%s)\n", wav, err.message, vx_status_name(vrc));
-            rc = -1;
-        } else if (!a->frames || track_from_frames(a->frames, &vx) != 0) {
-            fprintf(stderr, "bench_pitch: %s: no frame tracks\n", wav);
-            rc = -1;
-        } else {
-            *audio_s += a->duration_s;
-        }
-    }
+    if (rc == 0)
+        rc = analyse_track(wav, o, &vx, &secs[0], audio_s);
+    if (rc == 0)
+        rc = analyse_track(wav, &oa, &acc, &secs[1], NULL);
     if (rc == 0) {
         tally *g_all[3] = {&T[S_VX_ALL][c], &T[S_VX_ALL][G_ALL], &clip_vx};
         rc = score(&ref, &vx, g_all, 3);
     }
+    if (rc == 0) {
+        tally *g_all[3] = {&T[S_ACC_ALL][c], &T[S_ACC_ALL][G_ALL], &clip_acc};
+        rc = score(&ref, &acc, g_all, 3);
+    }
     if (rc == 0 && have_fx) {
         (*n_fixtures)++;
         tally *g_vx[2] = {&T[S_VX_FX][c], &T[S_VX_FX][G_ALL]};
+        tally *g_acc[2] = {&T[S_ACC_FX][c], &T[S_ACC_FX][G_ALL]};
         tally *g_lr[3] = {&T[S_LR_FX][c], &T[S_LR_FX][G_ALL], &clip_lr};
         rc = read_fixture(fx, &lr);
         if (rc == 0)
             rc = score(&ref, &vx, g_vx, 2);
+        if (rc == 0)
+            rc = score(&ref, &acc, g_acc, 2);
         if (rc == 0)
             rc = score(&ref, &lr, g_lr, 3);
         if (rc == 0)
             agree(clip, &vx, &lr, ag);
     }
     if (rc == 0 && per_clip) {
-        printf("%-22s %8zu %7.2f %7.2f", clip, clip_vx.scored,
-               pct(clip_vx.gross, clip_vx.both_voiced), pct(clip_vx.vde_err, clip_vx.scored));
+        printf("%-22s %8zu %7.2f %7.2f %8.2f %8.2f", clip, clip_vx.scored,
+               pct(clip_vx.gross, clip_vx.both_voiced), pct(clip_vx.vde_err, clip_vx.scored),
+               pct(clip_acc.gross, clip_acc.both_voiced), pct(clip_acc.vde_err, clip_acc.scored));
         if (have_fx)
             printf(" %8.2f %8.2f", pct(clip_lr.gross, clip_lr.both_voiced),
                    pct(clip_lr.vde_err, clip_lr.scored));
         printf("\n");
     }
     free(clip_vx.cents.v);
+    free(clip_acc.cents.v);
     free(clip_lr.cents.v);
-    vx_analysis_free(a);
     track_free(&ref);
     track_free(&vx);
+    track_free(&acc);
     track_free(&lr);
     return rc;
 }
@@ -457,7 +495,8 @@ static void usage(FILE *f)
     fprintf(f, "usage: bench_pitch [--shared DIR] [--threads N] [--per-clip]\n"
                "  --shared DIR  the shared data dir (default $VX_SHARED_DIR or ../shared)\n"
                "  --threads N   analysis threads (default 0 = all cores)\n"
-               "  --per-clip    also print GPE / VDE for each clip\n");
+               "  --per-clip    also print GPE / VDE for each clip (default mode,\n"
+               "                accurate mode, librosa)\n");
 }
 
 static void print_row(const char *sys, int g, tally *t)
@@ -529,17 +568,18 @@ int main(int argc, char **argv)
     o.decode.min_duration_s = 0.0;
     int failed = 0;
     size_t n_fixtures = 0;
-    double audio_s = 0.0;
+    double audio_s = 0.0, secs[2] = {0.0, 0.0};
 
     printf("bench_pitch -- pitch accuracy against laryngograph ground truth (%s)\n", dir);
     if (per_clip)
-        printf("%-22s %8s %7s %7s %8s %8s\n", "clip", "frames", "GPE %", "VDE %", "lr GPE %",
-               "lr VDE %");
+        printf("%-22s %8s %7s %7s %8s %8s %8s %8s\n", "clip", "frames", "GPE %", "VDE %",
+               "acc GPE", "acc VDE", "lr GPE %", "lr VDE %");
     for (int e = 0; e < n_ents && !failed; e++) {
         char clip[256];
         size_t len = strlen(ents[e]->d_name) - 7;
         snprintf(clip, sizeof clip, "%.*s", (int)len, ents[e]->d_name);
-        if (process_clip(shared, dir, clip, &o, per_clip, T, &ag, &n_fixtures, &audio_s) != 0)
+        if (process_clip(shared, dir, clip, &o, per_clip, T, &ag, &n_fixtures, &audio_s, secs) !=
+            0)
             failed = 1;
     }
     for (int e = 0; e < n_ents; e++)
@@ -565,8 +605,11 @@ int main(int argc, char **argv)
                 print_row(system_names[s], g, &T[s][g]);
         printf("\n");
     }
+    printf("cost (vx_analyze_file wall time summed over the clips, n_threads %ld, decode "
+           "included):\n  default %.3f s, accurate %.3f s: accurate / default = %.2f\n\n",
+           n_threads, secs[0], secs[1], secs[0] > 0 ? secs[1] / secs[0] : NAN);
     if (ag.clips > 0)
-        printf("voxclone vs librosa fixtures, all frames of %zu clips (%zu with the same frame "
+        printf("default mode vs librosa fixtures, all frames of %zu clips (%zu with the same frame "
                "count):\n  voicing identical on %zu / %zu frames (%.3f %%)%s%s%s\n"
                "  f0 within 1 cent on %zu / %zu frames voiced in both (max %.3f cents)\n\n",
                ag.clips, ag.clips_same_n, ag.voicing_same, ag.frames,
@@ -585,6 +628,10 @@ int main(int argc, char **argv)
                 json_object_set_new(js, group_names[g], tally_json(&T[s][g]));
         json_object_set_new(j, system_keys[s], js);
     }
+    json_object_set_new(j, "seconds_default", json_real(secs[0]));
+    json_object_set_new(j, "seconds_accurate", json_real(secs[1]));
+    json_object_set_new(j, "cost_ratio_accurate_vs_default",
+                        secs[0] > 0 ? json_real(secs[1] / secs[0]) : json_null());
     if (ag.clips > 0)
         json_object_set_new(j, "voicing_agreement_vs_librosa",
                             json_real(pct(ag.voicing_same, ag.frames) / 100.0));

@@ -253,6 +253,7 @@ double vx_mfcc_similarity(const float *a, const float *b, size_t n);
 char *vx_similarity_to_json(const vx_similarity *s, const vx_analysis *original,
                             const vx_analysis *cloned);
 
+#include "voxclone/settings.h"
 #ifdef __cplusplus
 }
 #endif

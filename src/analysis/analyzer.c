@@ -401,17 +401,19 @@ int vx_analyzer_finish(vx_analyzer *a, vx_analysis **out, vx_error *err)
     r->pitch_mode = a->opts.pitch_mode;
 
     vx__frame_data fd = {n_frames, f0, voiced, a->voiced_prob, a->mel_db, a->centroid};
+    /* the voiceprint is computed from the default (librosa) pitch track so
+     * it does not depend on the pitch mode */
     int drc = VX_OK;
-    if (a->opts.pitch_mode == VX_PITCH_ACCURATE)
+    if (a->opts.detailed) {
+        drc = vx__voiceprint_compute(a->sig, a->n_pushed, VX_ANALYSIS_RATE_HZ, &fd, r->voiceprint,
+                                     &r->voiceprint_version);
+        r->has_voiceprint = drc == VX_OK;
+    }
+    if (drc == VX_OK && a->opts.pitch_mode == VX_PITCH_ACCURATE)
         drc = vx__pitch_accurate(a->sig, a->n_pushed, VX_ANALYSIS_RATE_HZ, &fd, f0, voiced);
     if (drc == VX_OK && a->opts.detailed) {
         drc = vx__metrics_compute(a->sig, a->n_pushed, VX_ANALYSIS_RATE_HZ, &fd, &r->metrics);
         r->has_metrics = drc == VX_OK;
-    }
-    if (drc == VX_OK && a->opts.detailed) {
-        drc = vx__voiceprint_compute(a->sig, a->n_pushed, VX_ANALYSIS_RATE_HZ, &fd, r->voiceprint,
-                                     &r->voiceprint_version);
-        r->has_voiceprint = drc == VX_OK;
     }
     if (drc != VX_OK) {
         free(f0);

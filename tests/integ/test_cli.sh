@@ -20,7 +20,7 @@ printf 'not audio at all' > "$tmp/junk.wav"
 : > "$tmp/empty.wav"
 head -c 3000 "$tmp/voice.wav" > "$tmp/trunc.wav"
 
-for c in "" analyze compare; do
+for c in "" analyze compare presets; do
   check "help $c" bash -c "'$bin' $c --help | grep -q usage"
 done
 check "version" bash -c "'$bin' version | grep -q voxclone"
