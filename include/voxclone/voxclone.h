@@ -254,6 +254,7 @@ char *vx_similarity_to_json(const vx_similarity *s, const vx_analysis *original,
                             const vx_analysis *cloned);
 
 #include "voxclone/settings.h"
+#include "voxclone/clone.h"
 #ifdef __cplusplus
 }
 #endif
