@@ -412,7 +412,8 @@ int vx_analyzer_finish(vx_analyzer *a, vx_analysis **out, vx_error *err)
     if (drc == VX_OK && a->opts.pitch_mode == VX_PITCH_ACCURATE)
         drc = vx__pitch_accurate(a->sig, a->n_pushed, VX_ANALYSIS_RATE_HZ, &fd, f0, voiced);
     if (drc == VX_OK && a->opts.detailed) {
-        drc = vx__metrics_compute(a->sig, a->n_pushed, VX_ANALYSIS_RATE_HZ, &fd, &r->metrics);
+        drc = vx__metrics_compute_mt(a->sig, a->n_pushed, VX_ANALYSIS_RATE_HZ, &fd, &r->metrics,
+                                     a->n_threads);
         r->has_metrics = drc == VX_OK;
     }
     if (drc != VX_OK) {

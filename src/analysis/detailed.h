@@ -27,6 +27,11 @@ typedef struct vx__frame_data {
 int vx__metrics_compute(const float *x, size_t n, int sr_hz, const vx__frame_data *fd,
                         vx_voice_metrics *out);
 
+/** vx__metrics_compute with up to n_threads threads (1 or less: the calling
+ *  thread only; 2 or more: one extra thread).  Same results. */
+int vx__metrics_compute_mt(const float *x, size_t n, int sr_hz, const vx__frame_data *fd,
+                           vx_voice_metrics *out, int n_threads);
+
 /** 512-d L2-normalised voiceprint; returns VX_OK, VX_EINVAL (no frames) or
  *  VX_ENOMEM.  *version is set to a static version string. */
 int vx__voiceprint_compute(const float *x, size_t n, int sr_hz, const vx__frame_data *fd,

@@ -40,6 +40,10 @@ static inline size_t vx__nearest_pyin_frame(double t, double fs, size_t n_frames
     return (size_t)fi;
 }
 
+/* ---- metrics.c ---------------------------------------------------------- */
+
+/* vx__metrics_compute_mt is declared in detailed.h */
+
 /* ---- metrics_praat.c ---------------------------------------------------- */
 
 /** A pitch contour on Praat's frame grid: frame i (0-based) is centred at

@@ -31,6 +31,7 @@
 #define MIN_PITCH_HZ 50.0
 #define SILENCE_DB (-25.0)
 #define MIN_DIP_DB 2.0
+#define BLOCK 8 /* samples per partial sum */
 
 static double bessel_i0(double x)
 {
@@ -81,13 +82,21 @@ int vx__speaking_rate(const float *x, size_t n, double fs, const vx__frame_data 
     const double t1 = 0.5 * dur - 0.5 * (double)nf * dt + 0.5 * dt;
     const long half = (long)floor(0.5 * win_dur * fs);
     const long wn = 2 * half + 1;
+    /* sums of x and x^2 over blocks of BLOCK samples, computed once: each
+     * frame then weighs whole blocks by the window at the block centre.  The
+     * 128 ms window changes by < 1 % across a 0.36 ms block, so the frame
+     * intensities move by < 0.05 dB, and every sample's energy counts. */
+    const size_t nbk = (n + BLOCK - 1) / BLOCK;
     double *w = malloc((size_t)wn * sizeof *w);
     double *db = malloc(nf * sizeof *db);
     double *sorted = malloc(nf * sizeof *sorted);
-    if (!w || !db || !sorted) {
+    double *bs = malloc(nbk * sizeof *bs), *bss = malloc(nbk * sizeof *bss);
+    if (!w || !db || !sorted || !bs || !bss) {
         free(w);
         free(db);
         free(sorted);
+        free(bs);
+        free(bss);
         return VX_ENOMEM;
     }
     const double beta = 2.0 * VX__MET_PI * VX__MET_PI + 0.5, i0b = bessel_i0(beta);
@@ -95,33 +104,34 @@ int vx__speaking_rate(const float *x, size_t n, double fs, const vx__frame_data 
         const double r = (double)i / ((double)half + 1.0);
         w[i + half] = bessel_i0(beta * sqrt(1.0 - r * r)) / i0b;
     }
+    for (size_t k = 0; k < nbk; k++) {
+        double a = 0.0, b = 0.0;
+        for (size_t i = k * BLOCK; i < (k + 1) * BLOCK && i < n; i++) {
+            a += x[i];
+            b += (double)x[i] * x[i];
+        }
+        bs[k] = a;
+        bss[k] = b;
+    }
     for (size_t f = 0; f < nf; f++) {
         const double t = t1 + (double)f * dt;
-        const long mid = (long)floor(t * fs - 0.5 + 0.5); /* nearest sample */
-        /* every second sample: the weighted sums are Riemann sums of a
-         * smooth 128 ms window, halving the work changes them by < 0.1 dB */
-        long i0 = -half, i1 = half;
-        if (mid + i0 < 0)
-            i0 = -mid;
-        if (mid + i1 > (long)n - 1)
-            i1 = (long)n - 1 - mid;
-        double sw = 0.0, sx = 0.0, sxx0 = 0.0, sxx1 = 0.0;
-        long i = i0;
-        for (; i + 2 <= i1; i += 4) {
-            const double v0 = x[mid + i], v1 = x[mid + i + 2];
-            const double w0 = w[i + half], w1 = w[i + 2 + half];
-            sw += w0 + w1;
-            sx += w0 * v0 + w1 * v1;
-            sxx0 += w0 * v0 * v0;
-            sxx1 += w1 * v1 * v1;
+        const long mid = (long)floor(t * fs); /* sample nearest to t */
+        long k0 = (mid - half) / BLOCK, k1 = (mid + half) / BLOCK;
+        if (mid - half < 0)
+            k0 = 0;
+        if (k1 > (long)nbk - 1)
+            k1 = (long)nbk - 1;
+        double sw = 0.0, sx = 0.0, sxx = 0.0;
+        for (long k = k0; k <= k1; k++) {
+            const long off = k * BLOCK + BLOCK / 2 - mid; /* block centre - frame centre */
+            if (off < -half || off > half)
+                continue;
+            const double wi = w[off + half];
+            const long cnt = (size_t)(k + 1) * BLOCK <= n ? BLOCK : (long)(n - (size_t)k * BLOCK);
+            sw += wi * (double)cnt;
+            sx += wi * bs[k];
+            sxx += wi * bss[k];
         }
-        for (; i <= i1; i += 2) {
-            const double v = x[mid + i], wi = w[i + half];
-            sw += wi;
-            sx += wi * v;
-            sxx0 += wi * v * v;
-        }
-        const double sxx = sxx0 + sxx1;
         double p = 0.0;
         if (sw > 0.0) {
             const double mean = sx / sw;
@@ -170,5 +180,7 @@ int vx__speaking_rate(const float *x, size_t n, double fs, const vx__frame_data 
     free(w);
     free(db);
     free(sorted);
+    free(bs);
+    free(bss);
     return VX_OK;
 }
