@@ -15,7 +15,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "$1" 2>/dev/null && pwd) || { echo "run.sh: no build dir $1" >&2; exit 2; }
 shift
 shared=${VX_SHARED_DIR:-$root/../shared}
-for b in bench_analysis bench_pitch; do
+for b in bench_analysis bench_pitch bench_voiceprint; do
   if [ ! -x "$build/$b" ]; then
     echo "run.sh: $build/$b is missing: build first (make bench)" >&2
     exit 2
@@ -29,4 +29,7 @@ echo "== bench_analysis =="
 echo
 echo "== bench_pitch =="
 "$build/bench_pitch" --shared "$shared" || rc=1
+echo
+echo "== bench_voiceprint =="
+"$build/bench_voiceprint" --shared "$shared" || rc=1
 exit $rc
