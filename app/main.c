@@ -12,7 +12,10 @@
 
 static const char *g_prog = "voxclone";
 
-int vx_cli_presets(int argc, char **argv); /* app/cmd_presets.c */
+int vx_cli_presets(int argc, char **argv);  /* app/cmd_presets.c */
+int vx_cli_clone(int argc, char **argv);    /* app/cmd_clone.c */
+int vx_cli_convert(int argc, char **argv);  /* app/cmd_clone.c */
+int vx_cli_pipeline(int argc, char **argv); /* app/cmd_pipeline.c */
 
 static void usage_main(FILE *f)
 {
@@ -23,6 +26,9 @@ static void usage_main(FILE *f)
             "  analyze   analyse voice recordings (pYIN pitch, MFCC, spectral centroid)\n"
             "  compare   similarity of a cloned recording to the original\n"
             "  presets   the 5 presets and the 14 cloning parameters\n"
+            "  clone     speak a text in a reference voice\n"
+            "  convert   re-speak a recording in a reference voice\n"
+            "  pipeline  one message into several languages in parallel\n"
             "  version   print the version\n"
             "\n"
             "Run 'voxclone <command> --help' for the options of a command.\n");
@@ -298,6 +304,12 @@ int main(int argc, char **argv)
         return cmd_compare(argc - 1, argv + 1);
     if (!strcmp(cmd, "presets"))
         return vx_cli_presets(argc - 1, argv + 1);
+    if (!strcmp(cmd, "clone"))
+        return vx_cli_clone(argc - 1, argv + 1);
+    if (!strcmp(cmd, "convert"))
+        return vx_cli_convert(argc - 1, argv + 1);
+    if (!strcmp(cmd, "pipeline"))
+        return vx_cli_pipeline(argc - 1, argv + 1);
     fprintf(stderr, "%s: unknown command '%s' (see --help)\n", g_prog, cmd);
     return 2;
 }

@@ -255,6 +255,7 @@ char *vx_similarity_to_json(const vx_similarity *s, const vx_analysis *original,
 
 #include "voxclone/settings.h"
 #include "voxclone/clone.h"
+#include "voxclone/pipeline.h"
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,890 @@
+/*
+ * convert.c -- tone-colour converter: moves a base synthesizer's speech
+ * toward the reference speaker.
+ *
+ * DESIGN: the base synthesizer (espeak-ng, flite) already speaks with the
+ * reference's pitch level and range (fit.c writes them into its voice), so
+ * this stage corrects what it cannot: the spectral envelope, the residual
+ * pitch error, prosodic range, speaking rate and level.  Steps, all at
+ * 22050 Hz inside (convert_dsp.c has the signal processing):
+ *
+ *  1. F0: the synthetic speech's pitch is measured with the library's own
+ *     pYIN (the statistic the similarity score and the reference analysis
+ *     use).  Per pYIN frame a pitch ratio is planned: log-F0 deviations from
+ *     the synthetic mean are scaled by g = (reference log-F0 spread /
+ *     synthetic spread) * (0.5 + exaggeration), and the whole contour is
+ *     moved so that its mean lands on the reference's pYIN mean.  When the
+ *     mean is already within 1 semitone and g within 10 % of 1, nothing is
+ *     changed (the voice file already fits; resampling would only cost
+ *     quality).  temperature adds a slow seeded F0 wander.  The ratio is
+ *     applied by band-limited variable-rate resampling, whose change of
+ *     duration WSOLA then undoes; resampling also moves formants by the
+ *     pitch ratio, which step 2 measures after the fact and so corrects on
+ *     average.
+ *  2. Timing: the same WSOLA pass follows a speed contour: the reference's
+ *     speaking rate (syllable nuclei per second, de Jong & Wempe 2009, as the
+ *     analysis measures it) over the synthetic one, raised to cfg_weight
+ *     (0 keeps the synthesizer's rate), times a seeded slow tempo wander
+ *     from temperature.
+ *  3. Envelope: mel-cepstra (order 24, alpha 0.42, 5 ms hop) of the
+ *     reference are averaged per voicing class over frames within 17 dB of
+ *     its loudest frame (vx__conv_stats); the same is done for the
+ *     synthetic speech; the synthetic waveform is then filtered by a
+ *     time-varying differential MLSA filter (Imai 1983) whose mel-cepstrum
+ *     is, per frame, target class mean - source class mean (c0 = 0, the
+ *     level is step 4), limited to -30..+12 dB and smoothed over 25 ms
+ *     across class changes.  This is the mean mel-cepstral transfer of
+ *     statistical voice conversion (e.g. Toda, Black & Tokuda 2007 use the
+ *     same representation) reduced to one shift per class, which the
+ *     prototype in shared/notes/engine.md measured as the step that lets a
+ *     speaker-ID find the speaker.
+ *  4. Output: soxr HQ resampling to the requested rate, active-speech level
+ *     (RMS of 20 ms frames within 40 dB of the loudest) matched to the
+ *     reference's, a look-ahead peak limiter at -0.3 dBFS, NaN guard.
+ *
+ * Determinism: no threads (pYIN with n_threads = 1, soxr with one thread),
+ * no clock; the only randomness is an xorshift64* generator seeded from the
+ * caller's seed via splitmix64, used only when temperature > 0.1.  Same
+ * input + same seed -> same bytes.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <soxr.h>
+#ifdef VX_CONVERT_DEBUG
+#include <stdio.h>
+#include <time.h>
+static double dbg_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+#define DBG_T(name) fprintf(stderr, "DBG time %s %.1f ms\n", name, 1000.0 * (dbg_now() - dbg_t0)), dbg_t0 = dbg_now()
+#else
+#define DBG_T(name) (void)0
+#endif
+
+#include "analysis/metrics_internal.h"
+#include "core/error.h"
+#include "tts/convert_dsp.h"
+#include "tts/tts_internal.h"
+
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
+
+/* Tuning constants (overridable with -D for evaluation builds only). */
+#ifndef SEL_DB
+#define SEL_DB 17.0           /* envelope statistics: frames within this of the loudest */
+#endif
+#define LEVEL_GATE_DB 40.0    /* level: 20 ms frames within this of the loudest */
+#define MIN_CLASS_FRAMES 20   /* per class, for an envelope transfer (100 ms) */
+#ifndef SKIP_SEMITONES
+#define SKIP_SEMITONES 1.0    /* F0 mean error below which F0 is left alone */
+#endif
+#define SKIP_RANGE 0.10       /* |g - 1| below which the range is left alone */
+#ifndef ENV_LO_DB
+#define ENV_LO_DB (-30.0)     /* limits of the differential filter's response */
+#endif
+#ifndef ENV_HI_DB
+#define ENV_HI_DB 12.0
+#endif
+#ifndef VAR_WEIGHT
+#define VAR_WEIGHT 0.0        /* 0: mean transfer only; 1: full variance transfer */
+#endif
+#define LIMIT_PEAK 0.966      /* -0.3 dBFS */
+#define RATE_MIN 0.7          /* speaking-rate ratio limited to 0.7..1/0.7 */
+#define RETRY_SEMITONES 0.3   /* F0 mean error after the first pass that earns a second */
+#define MIN_RATE 8000
+#define MAX_RATE 192000
+
+struct vx__conv_stats {
+    int has_pitch;
+    double pitch_mean_hz, pitch_std_hz;
+    vx_pitch_mode pitch_mode;
+    double rate_syl_s; /* NaN when unknown */
+    int has_level;
+    double level_db;
+    vx__cv_class_stats env;
+};
+
+void vx__pcm_free(vx__pcm *p)
+{
+    if (!p)
+        return;
+    free(p->x);
+    p->x = NULL;
+    p->n = 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* helpers                                                                   */
+/* ------------------------------------------------------------------------ */
+
+static uint64_t splitmix64(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+typedef struct rng {
+    uint64_t s;
+} rng;
+
+static double rng_uniform(rng *r) /* xorshift64* -> [0, 1) */
+{
+    uint64_t x = r->s;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    r->s = x;
+    return (double)((x * 0x2545F4914F6CDD1Dull) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* Active-speech level in dB: mean power of the 20 ms frames within
+ * LEVEL_GATE_DB of the loudest.  *ok = 0 for silence. */
+static double active_level_db(const double *x, size_t n, int rate_hz, int *ok)
+{
+    size_t hop = (size_t)(rate_hz / 50), nf, i, j, cnt = 0;
+    double maxe = 0.0, sum = 0.0, *e;
+    *ok = 0;
+    if (hop == 0)
+        return -200.0;
+    nf = n / hop;
+    if (nf == 0) {
+        nf = 1;
+        hop = n;
+    }
+    if (hop == 0)
+        return -200.0;
+    e = malloc(nf * sizeof *e);
+    if (!e)
+        return -200.0;
+    for (i = 0; i < nf; i++) {
+        double s = 0.0;
+        for (j = 0; j < hop; j++)
+            s += x[i * hop + j] * x[i * hop + j];
+        e[i] = s / (double)hop;
+        if (e[i] > maxe)
+            maxe = e[i];
+    }
+    if (maxe > 1e-14) {
+        const double gate = maxe * pow(10.0, -LEVEL_GATE_DB / 10.0);
+        for (i = 0; i < nf; i++)
+            if (e[i] >= gate) {
+                sum += e[i];
+                cnt++;
+            }
+    }
+    free(e);
+    if (cnt == 0)
+        return -200.0;
+    *ok = 1;
+    return 10.0 * log10(sum / (double)cnt);
+}
+
+/* soxr HQ, one thread: in (float) -> out (double), ceil(n * out / in) samples */
+static int resample_to(const float *x, size_t n, int in_rate, int out_rate, double **y,
+                       size_t *ny, vx_error *err)
+{
+    size_t m = (size_t)ceil((double)n * (double)out_rate / (double)in_rate), i;
+    double *o = calloc(m ? m : 1, sizeof *o);
+    *y = NULL;
+    *ny = 0;
+    if (!o)
+        return vx__error_set(err, VX_ENOMEM, "convert: out of memory");
+    if (in_rate == out_rate) {
+        for (i = 0; i < n; i++)
+            o[i] = x[i];
+    } else if (n > 0) {
+        soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT64_I);
+        soxr_quality_spec_t q = soxr_quality_spec(SOXR_HQ, 0);
+        soxr_runtime_spec_t rt = soxr_runtime_spec(1);
+        size_t done = 0;
+        soxr_error_t e = soxr_oneshot((double)in_rate, (double)out_rate, 1, x, n, NULL, o, m,
+                                      &done, &io, &q, &rt);
+        if (e) {
+            free(o);
+            return vx__error_set(err, VX_EINTERNAL, "convert: resampler failed: %s", e);
+        }
+    }
+    *y = o;
+    *ny = m;
+    return VX_OK;
+}
+
+static int resample_d(const double *x, size_t n, int in_rate, int out_rate, double **y,
+                      size_t *ny, vx_error *err)
+{
+    size_t m = (size_t)ceil((double)n * (double)out_rate / (double)in_rate);
+    double *o = calloc(m ? m : 1, sizeof *o);
+    *y = NULL;
+    *ny = 0;
+    if (!o)
+        return vx__error_set(err, VX_ENOMEM, "convert: out of memory");
+    if (in_rate == out_rate) {
+        memcpy(o, x, n * sizeof *o);
+    } else if (n > 0) {
+        soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT64_I, SOXR_FLOAT64_I);
+        soxr_quality_spec_t q = soxr_quality_spec(SOXR_HQ, 0);
+        soxr_runtime_spec_t rt = soxr_runtime_spec(1);
+        size_t done = 0;
+        soxr_error_t e = soxr_oneshot((double)in_rate, (double)out_rate, 1, x, n, NULL, o, m,
+                                      &done, &io, &q, &rt);
+        if (e) {
+            free(o);
+            return vx__error_set(err, VX_EINTERNAL, "convert: resampler failed: %s", e);
+        }
+    }
+    *y = o;
+    *ny = m;
+    return VX_OK;
+}
+
+/* pYIN of a 22050 Hz double signal, frames kept, one thread. */
+static int pitch_analysis(const double *x, size_t n, vx_pitch_mode mode, vx_analysis **out,
+                          vx_error *err)
+{
+    vx_analysis_opts o;
+    float *f = malloc((n ? n : 1) * sizeof *f);
+    size_t i;
+    int rc;
+    *out = NULL;
+    if (!f)
+        return vx__error_set(err, VX_ENOMEM, "convert: out of memory");
+    for (i = 0; i < n; i++)
+        f[i] = (float)x[i];
+    vx_analysis_opts_init(&o);
+    o.keep_frames = 1;
+    o.n_threads = 1;
+    o.pitch_mode = mode;
+    rc = vx_analyze_samples(f, n, VX__CV_RATE, &o, out, err);
+    free(f);
+    return rc;
+}
+
+/* syllable nuclei per second from an analysis with frames; NaN if unknown */
+static double speaking_rate(const double *x, size_t n, const vx_analysis *a)
+{
+    vx__frame_data fd;
+    float *f;
+    double r = NAN;
+    size_t i;
+    if (!a || !a->frames || a->frames->n == 0 || n == 0)
+        return NAN;
+    f = malloc(n * sizeof *f);
+    if (!f)
+        return NAN;
+    for (i = 0; i < n; i++)
+        f[i] = (float)x[i];
+    memset(&fd, 0, sizeof fd);
+    fd.n_frames = a->frames->n;
+    fd.f0_hz = a->frames->f0_hz;
+    fd.voiced = a->frames->voiced_flag;
+    fd.voiced_prob = a->frames->voiced_prob;
+    fd.centroid_hz = a->frames->centroid_hz;
+    if (vx__speaking_rate(f, n, (double)VX__CV_RATE, &fd, &r) != VX_OK)
+        r = NAN;
+    free(f);
+    return r;
+}
+
+/* log-F0 spread from a Hz mean and standard deviation (log-normal relation) */
+static double log_spread(double mean_hz, double std_hz)
+{
+    if (!(mean_hz > 0.0) || !(std_hz >= 0.0))
+        return 0.0;
+    return sqrt(log(1.0 + (std_hz / mean_hz) * (std_hz / mean_hz)));
+}
+
+static int all_finite(const float *x, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (!isfinite(x[i]))
+            return 0;
+    return 1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* statistics of the reference                                               */
+/* ------------------------------------------------------------------------ */
+
+int vx__conv_stats_new(const float *x, size_t n, int rate_hz, const vx_analysis *a,
+                       vx__conv_stats **out, vx_error *err)
+{
+    vx__conv_stats *s;
+    double *x22 = NULL;
+    size_t n22 = 0;
+    vx__cv_frames fr;
+    vx_analysis *own = NULL;
+    int rc;
+
+    if (!x || n == 0 || !out)
+        return vx__error_set(err, VX_EINVAL, "converter statistics: %s",
+                             !out ? "output pointer is NULL" : "reference signal is empty");
+    if (rate_hz < MIN_RATE || rate_hz > MAX_RATE)
+        return vx__error_set(err, VX_EINVAL,
+                             "converter statistics: rate %d Hz is outside %d..%d", rate_hz,
+                             MIN_RATE, MAX_RATE);
+    if (!all_finite(x, n))
+        return vx__error_set(err, VX_EINVAL, "converter statistics: reference has NaN/Inf");
+    s = calloc(1, sizeof *s);
+    if (!s)
+        return vx__error_set(err, VX_ENOMEM, "converter statistics: out of memory");
+    rc = resample_to(x, n, rate_hz, VX__CV_RATE, &x22, &n22, err);
+    if (rc != VX_OK) {
+        free(s);
+        return rc;
+    }
+    s->rate_syl_s = NAN;
+    if (a && a->has_metrics && isfinite(a->metrics.speaking_rate_syl_s))
+        s->rate_syl_s = a->metrics.speaking_rate_syl_s;
+    if (!a || !isfinite(s->rate_syl_s)) {
+        rc = pitch_analysis(x22, n22, a ? a->pitch_mode : VX_PITCH_LIBROSA, &own, err);
+        if (rc != VX_OK) {
+            free(x22);
+            free(s);
+            return rc;
+        }
+        s->rate_syl_s = speaking_rate(x22, n22, own);
+        if (!a)
+            a = own;
+    }
+    s->pitch_mode = a->pitch_mode;
+    s->has_pitch = a->n_voiced > 0 && a->pitch_mean_hz > 0.0;
+    s->pitch_mean_hz = a->pitch_mean_hz;
+    s->pitch_std_hz = a->pitch_std_hz;
+    vx_analysis_free(own);
+
+    s->level_db = active_level_db(x22, n22, VX__CV_RATE, &s->has_level);
+    rc = vx__cv_analyze(x22, n22, &fr);
+    free(x22);
+    if (rc != VX_OK) {
+        free(s);
+        return vx__error_set(err, VX_ENOMEM, "converter statistics: out of memory");
+    }
+    vx__cv_class_stats_compute(&fr, SEL_DB, &s->env);
+    vx__cv_frames_free(&fr);
+    *out = s;
+    return VX_OK;
+}
+
+void vx__conv_stats_free(vx__conv_stats *s)
+{
+    free(s);
+}
+
+/* ------------------------------------------------------------------------ */
+/* conversion                                                                */
+/* ------------------------------------------------------------------------ */
+
+/* A slow random contour: sum of three sinusoids (frequencies in [flo, fhi]
+ * Hz, random phases), unit RMS. */
+typedef struct wander {
+    double f[3], ph[3];
+} wander;
+
+static void wander_init(wander *w, rng *r, double flo, double fhi)
+{
+    int k;
+    for (k = 0; k < 3; k++) {
+        w->f[k] = flo + (fhi - flo) * rng_uniform(r);
+        w->ph[k] = 2.0 * M_PI * rng_uniform(r);
+    }
+}
+
+static double wander_at(const wander *w, double t)
+{
+    double s = 0.0;
+    int k;
+    for (k = 0; k < 3; k++)
+        s += sin(2.0 * M_PI * w->f[k] * t + w->ph[k]);
+    return s * sqrt(2.0 / 3.0);
+}
+
+/* Per-sample pitch ratio (rho, length n) and speed (length n).  Returns -1
+ * on ENOMEM, else PLAN_ACTIVE when either is not identically 1, plus
+ * PLAN_F0 when the F0 mean/range correction is on. */
+#define PLAN_ACTIVE 1
+#define PLAN_F0 2
+static int plan_prosody(const vx_analysis *syn, const vx__conv_stats *t, const vx_settings *s,
+                        uint64_t seed, size_t n, double speed0, double *rho, double *speed)
+{
+    const vx_frames *fr = syn->frames;
+    const double amp = (s->temperature - 0.1) / 0.9; /* 0 at the minimum */
+    const double jit_st = 0.5 * amp, jit_tempo = 0.04 * amp;
+    double k = 1.0, g = 1.0, *lr = NULL;
+    int f0_active = 0, active = 0;
+    size_t i, nfr = fr ? fr->n : 0;
+    wander wf, wt;
+    uint64_t sm = seed ^ 0x766F78636C6F6E65ull; /* "voxclone" */
+    rng r;
+
+    r.s = splitmix64(&sm);
+    if (r.s == 0)
+        r.s = 1;
+    wander_init(&wf, &r, 0.4, 2.5);
+    wander_init(&wt, &r, 0.15, 0.8);
+
+    if (t->has_pitch && syn->n_voiced >= 3 && syn->pitch_mean_hz > 0.0 && nfr > 0) {
+        const double st = log_spread(t->pitch_mean_hz, t->pitch_std_hz);
+        const double ss = log_spread(syn->pitch_mean_hz, syn->pitch_std_hz);
+        const double err_st = 12.0 * log2(t->pitch_mean_hz / syn->pitch_mean_hz);
+        /* spread ratio limited to 0.5..2: pYIN's octave errors in natural
+         * speech inflate the reference spread */
+        g = ss > 1e-3 ? st / ss : 1.0;
+        if (g < 0.5)
+            g = 0.5;
+        if (g > 2.0)
+            g = 2.0;
+        g *= 0.5 + s->exaggeration;
+        f0_active = fabs(err_st) >= SKIP_SEMITONES || fabs(g - 1.0) >= SKIP_RANGE;
+#ifdef VX_CONVERT_DEBUG
+        fprintf(stderr, "DBG f0: syn %.1f+-%.1f tgt %.1f+-%.1f err %.2f st g %.3f active %d speed0 %.3f\n",
+                syn->pitch_mean_hz, syn->pitch_std_hz, t->pitch_mean_hz, t->pitch_std_hz, err_st, g,
+                f0_active, speed0);
+#endif
+    }
+    lr = malloc((nfr ? nfr : 1) * sizeof *lr);
+    if (!lr)
+        return -1;
+    for (i = 0; i < nfr; i++)
+        lr[i] = NAN;
+    if (f0_active) {
+        /* per voiced frame log ratio, range first, then the mean */
+        double sum = 0.0;
+        size_t nv = 0;
+        for (i = 0; i < nfr; i++) {
+            double f = fr->f0_hz[i], rel;
+            if (!fr->voiced_flag[i] || !(f > 0.0))
+                continue;
+            rel = f / syn->pitch_mean_hz;
+            if (rel < 0.5)
+                rel = 0.5;
+            if (rel > 2.0)
+                rel = 2.0;
+            lr[i] = (g - 1.0) * log(rel);
+            sum += f * exp(lr[i]);
+            nv++;
+        }
+        if (nv > 0 && sum > 0.0)
+            k = t->pitch_mean_hz / (sum / (double)nv);
+        for (i = 0; i < nfr; i++)
+            if (!isnan(lr[i]))
+                lr[i] += log(k);
+        /* unvoiced frames: linear between voiced neighbours, held at ends */
+        {
+            long last = -1;
+            for (i = 0; i < nfr; i++) {
+                if (isnan(lr[i]))
+                    continue;
+                if (last < 0) {
+                    size_t j;
+                    for (j = 0; j < i; j++)
+                        lr[j] = lr[i];
+                } else {
+                    size_t j;
+                    for (j = (size_t)last + 1; j < i; j++)
+                        lr[j] = lr[last] + (lr[i] - lr[last]) * (double)(j - (size_t)last) /
+                                               (double)(i - (size_t)last);
+                }
+                last = (long)i;
+            }
+            if (last >= 0)
+                for (i = (size_t)last + 1; i < nfr; i++)
+                    lr[i] = lr[last];
+        }
+        active = 1;
+    } else {
+        for (i = 0; i < nfr; i++)
+            lr[i] = 0.0;
+    }
+    if (amp > 0.0)
+        active = 1;
+    if (speed0 != 1.0)
+        active = 1;
+    /* per sample: interpolate the frame log ratios (frame i at sample
+     * i*512), add the wander, then smooth over 20 ms */
+    for (i = 0; i < n; i++) {
+        double v = 0.0, fi = (double)i / 512.0;
+        if (nfr > 0) {
+            size_t i0 = (size_t)fi;
+            if (i0 >= nfr - 1)
+                v = lr[nfr - 1];
+            else
+                v = lr[i0] + (lr[i0 + 1] - lr[i0]) * (fi - (double)i0);
+        }
+        rho[i] = v;
+        speed[i] = speed0;
+    }
+    if (amp > 0.0) {
+        /* the wanders, evaluated every 32 samples and interpolated */
+        double a0 = 0.0, b0 = 0.0, a1 = 0.0, b1 = 0.0;
+        for (i = 0; i < n; i++) {
+            double fr32;
+            if (i % 32 == 0) {
+                a0 = wander_at(&wf, (double)i / VX__CV_RATE);
+                b0 = wander_at(&wt, (double)i / VX__CV_RATE);
+                a1 = wander_at(&wf, (double)(i + 32) / VX__CV_RATE);
+                b1 = wander_at(&wt, (double)(i + 32) / VX__CV_RATE);
+            }
+            fr32 = (double)(i % 32) / 32.0;
+            rho[i] += jit_st * (a0 + (a1 - a0) * fr32) * log(2.0) / 12.0;
+            speed[i] *= exp(jit_tempo * (b0 + (b1 - b0) * fr32));
+        }
+    }
+    free(lr);
+#ifdef VX_CONVERT_DEBUG
+    if (getenv("FORCE_RHO") || getenv("FORCE_SPEED")) {
+        double fr = getenv("FORCE_RHO") ? atof(getenv("FORCE_RHO")) : 1.0;
+        double fs = getenv("FORCE_SPEED") ? atof(getenv("FORCE_SPEED")) : 1.0;
+        for (i = 0; i < n; i++) {
+            rho[i] = log(fr);
+            speed[i] = fs;
+        }
+        active = 1;
+        f0_active = 0;
+    }
+#endif
+    if (!active)
+        return 0;
+    {
+        /* 20 ms moving average of the log ratio (running sum, in place via
+         * a copy of the window) */
+        const size_t W = 441;
+        double *tmp = malloc((n + 1) * sizeof *tmp);
+        if (!tmp)
+            return -1;
+        tmp[0] = 0.0;
+        for (i = 0; i < n; i++)
+            tmp[i + 1] = tmp[i] + rho[i];
+        for (i = 0; i < n; i++) {
+            size_t lo = i >= W / 2 ? i - W / 2 : 0, hi = i + W / 2 + 1;
+            double v;
+            if (hi > n)
+                hi = n;
+            v = exp((tmp[hi] - tmp[lo]) / (double)(hi - lo));
+            if (v < 0.5)
+                v = 0.5;
+            if (v > 2.0)
+                v = 2.0;
+            rho[i] = v;
+        }
+        free(tmp);
+    }
+    return PLAN_ACTIVE | (f0_active ? PLAN_F0 : 0);
+}
+
+/* Differential MLSA filter toward the target class means. */
+static int envelope_transfer(double *x, size_t n, const vx__conv_stats *t, double fmax_hz)
+{
+    vx__cv_frames fr;
+    vx__cv_class_stats src;
+    double diff[2][VX__CV_DIM], *d = NULL, *sm = NULL;
+    int cl, k, any = 0, diff_ok[2];
+    size_t i;
+    if (vx__cv_analyze(x, n, &fr) != VX_OK)
+        return VX_ENOMEM;
+    vx__cv_class_stats_compute(&fr, SEL_DB, &src);
+    for (cl = 0; cl < 2; cl++) {
+        const int ok = src.count[cl] >= MIN_CLASS_FRAMES && t->env.count[cl] >= MIN_CLASS_FRAMES;
+        diff_ok[cl] = ok;
+        for (k = 0; k < VX__CV_DIM; k++)
+            diff[cl][k] = ok ? t->env.mean[cl][k] - src.mean[cl][k] : 0.0;
+        diff[cl][0] = 0.0;
+        if (ok) {
+            vx__cv_limit_response(diff[cl], ENV_LO_DB, ENV_HI_DB, fmax_hz);
+            diff[cl][0] = 0.0;
+            any = 1;
+        }
+    }
+    if (!any) {
+        vx__cv_frames_free(&fr);
+        return VX_OK;
+    }
+    d = malloc(fr.n * VX__CV_DIM * sizeof *d);
+    sm = malloc(fr.n * VX__CV_DIM * sizeof *sm);
+    if (!d || !sm) {
+        free(d);
+        free(sm);
+        vx__cv_frames_free(&fr);
+        return VX_ENOMEM;
+    }
+    for (i = 0; i < fr.n; i++) {
+        const int c = fr.voiced[i] ? 1 : 0;
+        memcpy(d + i * VX__CV_DIM, diff[c], sizeof diff[0]);
+        if (VAR_WEIGHT > 0.0 && diff_ok[c]) {
+            /* variance normalisation of the frame's deviation from its
+             * class mean: (sigma_t / sigma_s - 1) * (c - mu_s), ratio
+             * limited to 0.5..2 */
+            for (k = 1; k < VX__CV_DIM; k++) {
+                double r = src.std[c][k] > 1e-9 ? t->env.std[c][k] / src.std[c][k] : 1.0;
+                if (r < 0.5)
+                    r = 0.5;
+                if (r > 2.0)
+                    r = 2.0;
+                d[i * VX__CV_DIM + k] +=
+                    VAR_WEIGHT * (r - 1.0) * (fr.mc[i * VX__CV_DIM + k] - src.mean[c][k]);
+            }
+        }
+    }
+    /* 5-frame (25 ms) moving average across class changes */
+    for (i = 0; i < fr.n; i++) {
+        size_t lo = i >= 2 ? i - 2 : 0, hi = i + 2 < fr.n ? i + 2 : fr.n - 1, j;
+        for (k = 0; k < VX__CV_DIM; k++) {
+            double acc = 0.0;
+            for (j = lo; j <= hi; j++)
+                acc += d[j * VX__CV_DIM + k];
+            sm[i * VX__CV_DIM + k] = acc / (double)(hi - lo + 1);
+        }
+    }
+    free(d);
+    vx__cv_frames_free(&fr);
+    k = vx__cv_mlsa_filter(x, n, sm, (n / VX__CV_HOP) + 1);
+    free(sm);
+    return k;
+}
+
+/* Look-ahead peak limiter: gain <= LIMIT_PEAK / |x| around every peak,
+ * min-filtered then averaged over +/- W samples (the average of minima over
+ * windows that all contain a sample never exceeds that sample's need). */
+static int limit_peaks(double *x, size_t n, int rate_hz)
+{
+    const size_t W = (size_t)(rate_hz / 400) + 1; /* 2.5 ms */
+    double *g, *m, *c, peak = 0.0;
+    size_t i, j;
+    for (i = 0; i < n; i++)
+        if (fabs(x[i]) > peak)
+            peak = fabs(x[i]);
+    if (peak <= LIMIT_PEAK)
+        return VX_OK;
+    g = malloc(n * sizeof *g);
+    m = malloc(n * sizeof *m);
+    c = malloc((n + 1) * sizeof *c);
+    if (!g || !m || !c) {
+        free(g);
+        free(m);
+        free(c);
+        return VX_ENOMEM;
+    }
+    for (i = 0; i < n; i++) {
+        const double a = fabs(x[i]);
+        g[i] = a > LIMIT_PEAK ? LIMIT_PEAK / a : 1.0;
+    }
+    /* running minimum over [i-W, i+W]: only needed where g < 1; a plain scan
+     * that skips stretches of 1 */
+    for (i = 0; i < n; i++)
+        m[i] = 1.0;
+    for (i = 0; i < n; i++) {
+        if (g[i] < 1.0) {
+            size_t lo = i >= W ? i - W : 0, hi = i + W < n ? i + W : n - 1;
+            for (j = lo; j <= hi; j++)
+                if (g[i] < m[j])
+                    m[j] = g[i];
+        }
+    }
+    c[0] = 0.0;
+    for (i = 0; i < n; i++)
+        c[i + 1] = c[i] + m[i];
+    for (i = 0; i < n; i++) {
+        size_t lo = i >= W ? i - W : 0, hi = i + W + 1 < n ? i + W + 1 : n;
+        double gi;
+        /* windows cut by the signal ends count the missing part as 1 */
+        gi = (c[hi] - c[lo] + (double)(2 * W + 1 - (hi - lo))) / (double)(2 * W + 1);
+        x[i] *= gi < g[i] ? gi : g[i];
+    }
+    free(g);
+    free(m);
+    free(c);
+    return VX_OK;
+}
+
+int vx__convert(const vx__pcm *in, const vx__conv_stats *target, const vx_settings *s,
+                uint64_t seed, int out_rate_hz, vx__pcm *out, vx_error *err)
+{
+    double *x = NULL, *rho = NULL, *speed = NULL, *y = NULL, *pos = NULL, *z = NULL;
+    double *o = NULL;
+    size_t n = 0, ny = 0, nz = 0, no = 0, i;
+    vx_analysis *syn = NULL;
+    double speed0 = 1.0, lvl, gain = 1.0;
+    float *res = NULL;
+    int rc, ok = 0, act;
+
+    if (!in || !target || !s || !out)
+        return vx__error_set(err, VX_EINVAL, "convert: %s is NULL",
+                             !in ? "input" : !target ? "target statistics"
+                                           : !s     ? "settings"
+                                                    : "output");
+    if (!in->x || in->n == 0)
+        return vx__error_set(err, VX_EINVAL, "convert: input has no samples");
+    if (in->rate_hz < MIN_RATE || in->rate_hz > MAX_RATE)
+        return vx__error_set(err, VX_EINVAL, "convert: input rate %d Hz is outside %d..%d",
+                             in->rate_hz, MIN_RATE, MAX_RATE);
+    if (out_rate_hz < MIN_RATE || out_rate_hz > MAX_RATE)
+        return vx__error_set(err, VX_EINVAL, "convert: output rate %d Hz is outside %d..%d",
+                             out_rate_hz, MIN_RATE, MAX_RATE);
+    rc = vx_settings_validate(s, err);
+    if (rc != VX_OK)
+        return rc;
+    if (!all_finite(in->x, in->n))
+        return vx__error_set(err, VX_EINVAL, "convert: input has NaN/Inf samples");
+
+#ifdef VX_CONVERT_DEBUG
+    double dbg_t0 = dbg_now();
+#endif
+    rc = resample_to(in->x, in->n, in->rate_hz, VX__CV_RATE, &x, &n, err);
+    if (rc != VX_OK)
+        return rc;
+    DBG_T("resample-in");
+
+    /* 1-2: prosody (pitch, timing) */
+    rc = pitch_analysis(x, n, target->pitch_mode, &syn, err);
+    if (rc != VX_OK)
+        goto fail;
+    DBG_T("pyin");
+    if (s->cfg_weight > 0.0 && isfinite(target->rate_syl_s) && target->rate_syl_s > 0.0) {
+        const double sr = speaking_rate(x, n, syn);
+        if (isfinite(sr) && sr > 0.0) {
+            double ratio = target->rate_syl_s / sr;
+            if (ratio < RATE_MIN)
+                ratio = RATE_MIN;
+            if (ratio > 1.0 / RATE_MIN)
+                ratio = 1.0 / RATE_MIN;
+            speed0 = pow(ratio, s->cfg_weight);
+#ifdef VX_CONVERT_DEBUG
+            fprintf(stderr, "DBG rate: ref %.2f syn %.2f syl/s\n", target->rate_syl_s, sr);
+#endif
+        }
+    }
+    DBG_T("rate");
+    rho = malloc(n * sizeof *rho);
+    speed = malloc(n * sizeof *speed);
+    if (!rho || !speed) {
+        rc = vx__error_set(err, VX_ENOMEM, "convert: out of memory");
+        goto fail;
+    }
+    act = plan_prosody(syn, target, s, seed, n, speed0, rho, speed);
+    vx_analysis_free(syn);
+    syn = NULL;
+    if (act < 0) {
+        rc = vx__error_set(err, VX_ENOMEM, "convert: out of memory");
+        goto fail;
+    }
+#ifdef VX_CONVERT_DEBUG
+    if (getenv("NO_PROSODY"))
+        act = 0;
+#endif
+    if (act) {
+        int pass;
+        DBG_T("plan");
+        for (pass = 0; pass < 2; pass++) {
+            double corr = 1.0;
+            rc = vx__cv_vr_resample(x, n, rho, &y, &pos, &ny);
+            DBG_T("vr-resample");
+            if (rc == VX_OK)
+                rc = vx__cv_wsola(y, ny, pos, n, speed, &z, &nz);
+            DBG_T("wsola");
+            free(y);
+            free(pos);
+            y = pos = NULL;
+            if (rc != VX_OK) {
+                rc = vx__error_set(err, VX_ENOMEM, "convert: out of memory");
+                goto fail;
+            }
+            if (pass > 0 || !(act & PLAN_F0))
+                break;
+            /* closed loop: measure the result's pYIN mean once and, when it
+             * misses the reference by more than RETRY_SEMITONES, redo the
+             * pass with the whole contour moved by the miss */
+            rc = pitch_analysis(z, nz, target->pitch_mode, &syn, err);
+            if (rc != VX_OK)
+                goto fail;
+            if (syn->n_voiced >= 3 && syn->pitch_mean_hz > 0.0)
+                corr = target->pitch_mean_hz / syn->pitch_mean_hz;
+            vx_analysis_free(syn);
+            syn = NULL;
+            DBG_T("pyin-check");
+            if (fabs(12.0 * log2(corr)) < RETRY_SEMITONES)
+                break;
+            for (i = 0; i < n; i++) {
+                double v = rho[i] * corr;
+                rho[i] = v < 0.5 ? 0.5 : v > 2.0 ? 2.0 : v;
+            }
+            free(z);
+            z = NULL;
+        }
+        free(x);
+        x = z;
+        n = nz;
+        z = NULL;
+    }
+    free(rho);
+    free(speed);
+    rho = speed = NULL;
+
+    /* 3: envelope */
+#ifdef VX_CONVERT_DEBUG
+    if (!getenv("NO_ENV"))
+#endif
+    if (envelope_transfer(x, n, target, 0.5 * in->rate_hz) != VX_OK) {
+        rc = vx__error_set(err, VX_ENOMEM, "convert: out of memory");
+        goto fail;
+    }
+
+    DBG_T("envelope");
+    /* 4: rate, level, peaks */
+    rc = resample_d(x, n, VX__CV_RATE, out_rate_hz, &o, &no, err);
+    if (rc != VX_OK)
+        goto fail;
+    free(x);
+    x = NULL;
+    lvl = active_level_db(o, no, out_rate_hz, &ok);
+    if (ok && target->has_level) {
+        gain = pow(10.0, (target->level_db - lvl) / 20.0);
+        if (gain > 1000.0)
+            gain = 1000.0;
+    }
+    for (i = 0; i < no; i++) {
+        o[i] *= gain;
+        if (!isfinite(o[i]))
+            o[i] = 0.0;
+    }
+    if (limit_peaks(o, no, out_rate_hz) != VX_OK) {
+        rc = vx__error_set(err, VX_ENOMEM, "convert: out of memory");
+        goto fail;
+    }
+    DBG_T("output");
+    res = malloc((no ? no : 1) * sizeof *res);
+    if (!res) {
+        rc = vx__error_set(err, VX_ENOMEM, "convert: out of memory");
+        goto fail;
+    }
+    for (i = 0; i < no; i++) {
+        double v = o[i];
+        if (!(v >= -1.0))
+            v = v < -1.0 ? -1.0 : 0.0;
+        if (v > 1.0)
+            v = 1.0;
+        res[i] = (float)v;
+    }
+    free(o);
+    out->x = res;
+    out->n = no;
+    out->rate_hz = out_rate_hz;
+    return VX_OK;
+fail:
+    vx_analysis_free(syn);
+    free(x);
+    free(rho);
+    free(speed);
+    free(y);
+    free(pos);
+    free(z);
+    free(o);
+    return rc;
+}

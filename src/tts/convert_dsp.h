@@ -1,0 +1,109 @@
+/*
+ * convert_dsp.h -- signal-processing blocks of the tone-colour converter
+ * (convert_dsp.c): FFT, mel-cepstral frame analysis with a voicing decision,
+ * per-class statistics, the time-varying MLSA filter, a variable-rate
+ * resampler and WSOLA.  All reentrant (no static state), all in double
+ * precision, all deterministic.  Frame grid: frame i is centred on sample
+ * i * VX__CV_HOP of a VX__CV_RATE signal.
+ */
+#ifndef VX_TTS_CONVERT_DSP_H
+#define VX_TTS_CONVERT_DSP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define VX__CV_RATE 22050 /* internal rate of the converter, Hz */
+#define VX__CV_HOP 110    /* 4.99 ms analysis hop */
+#define VX__CV_WIN 512    /* Blackman analysis window (23.2 ms) */
+#define VX__CV_ORDER 24   /* mel-cepstral order */
+#define VX__CV_ALPHA 0.42 /* all-pass constant: mel scale at 22050 Hz */
+#define VX__CV_DIM (VX__CV_ORDER + 1)
+#define VX__CV_PADE 5     /* Pade order of the MLSA filter */
+
+/* ---- FFT ----------------------------------------------------------------- */
+
+/** Radix-2 complex FFT plan of size n (a power of two, >= 2). */
+typedef struct vx__cv_fft {
+    size_t n;
+    double *tw;     /* n/2 cos, n/2 sin */
+    double *rtw;    /* n cos, n sin of 2 pi k / 2n: real-input post-processing */
+    size_t *rev;    /* bit reversal */
+} vx__cv_fft;
+
+int vx__cv_fft_init(vx__cv_fft *f, size_t n); /* VX_OK / VX_ENOMEM */
+void vx__cv_fft_free(vx__cv_fft *f);
+/** In-place transform; inverse = 1 computes the unscaled inverse. */
+void vx__cv_fft_run(const vx__cv_fft *f, double *re, double *im, int inverse);
+
+/** Real-input FFT of size 2 * f->n through the half-size complex plan f:
+ *  x (2n samples, preserved) -> re, im (n + 1 bins each).  work: 2n doubles. */
+void vx__cv_rfft(const vx__cv_fft *f, const double *x, double *re, double *im, double *work);
+
+/* ---- mel-cepstral analysis ---------------------------------------------- */
+
+/** SPTK freqt: cepstrum c1 (order m1) -> frequency-warped cepstrum c2
+ *  (order m2) with all-pass constant a (Oppenheim & Johnson 1972). */
+void vx__cv_freqt(const double *c1, int m1, double *c2, int m2, double a, double *work);
+/** SPTK mc2b: mel-cepstrum -> MLSA filter coefficients (may alias). */
+void vx__cv_mc2b(const double *mc, double *b, int m, double a);
+
+/** Per-frame analysis of a VX__CV_RATE signal. */
+typedef struct vx__cv_frames {
+    size_t n;          /* frames: 1 + len / VX__CV_HOP */
+    double *mc;        /* n * VX__CV_DIM mel-cepstra (natural log amplitude) */
+    uint8_t *voiced;   /* n, 0/1 */
+    double *energy_db; /* n, windowed frame power in dB */
+} vx__cv_frames;
+
+/** Mel-cepstrum (order 24, alpha 0.42, Blackman 512, 5 ms hop) and voicing
+ *  (normalised autocorrelation peak in 55..450 Hz) of every frame of x.
+ *  Returns VX_OK or VX_ENOMEM.  len may be 0 (then one silent frame). */
+int vx__cv_analyze(const double *x, size_t len, vx__cv_frames *out);
+void vx__cv_frames_free(vx__cv_frames *f);
+
+/** Mean and standard deviation of the mel-cepstra per class (0 unvoiced,
+ *  1 voiced) over the frames within sel_db of the loudest frame. */
+typedef struct vx__cv_class_stats {
+    size_t count[2];
+    double mean[2][VX__CV_DIM];
+    double std[2][VX__CV_DIM];
+} vx__cv_class_stats;
+
+void vx__cv_class_stats_compute(const vx__cv_frames *f, double sel_db, vx__cv_class_stats *out);
+
+/** Limits the log-magnitude response of the mel-cepstrum d (order
+ *  VX__CV_ORDER, warped frequency) to [lo_db, hi_db], and fades it to 0 dB
+ *  above the warped frequency that corresponds to fmax_hz. */
+void vx__cv_limit_response(double *d, double lo_db, double hi_db, double fmax_hz);
+
+/* ---- MLSA filter ---------------------------------------------------------- */
+
+/** Filters x (len samples) in place through a time-varying MLSA filter
+ *  (Imai 1983; SPTK mlsadf with Pade order 5) whose mel-cepstrum for frame
+ *  i (centred on sample i*VX__CV_HOP) is mc[i*VX__CV_DIM ..]; coefficients
+ *  are interpolated linearly between frames.  Returns VX_OK / VX_ENOMEM. */
+int vx__cv_mlsa_filter(double *x, size_t len, const double *mc, size_t n_frames);
+
+/* ---- time and pitch modification ----------------------------------------- */
+
+/**
+ * Variable-rate resampling: y[j] = x(p_j), p_0 = 0, p_{j+1} = p_j +
+ * rho[floor(p_j)] (band-limited Kaiser-windowed sinc interpolation whose
+ * cutoff follows min(1, 1/rho)).  Reading faster (rho > 1) raises pitch and
+ * shortens.  *y and *pos (the p_j, increasing) are malloc'd, *ny samples.
+ */
+int vx__cv_vr_resample(const double *x, size_t len, const double *rho, double **y, double **pos,
+                       size_t *ny);
+
+/**
+ * WSOLA time-scale modification (Verhelst & Roelands 1993).  y (ny samples)
+ * came from an original signal of n_orig samples, sample j of y sitting at
+ * original position pos[j] (increasing).  speed[p] (p < n_orig) is the
+ * playback speed wanted at original sample p (1 = original timing).  The
+ * output follows original time at that speed: output time q maps to the
+ * original position P(q) with dP/dq = speed.  *out malloc'd, *nout samples.
+ */
+int vx__cv_wsola(const double *y, size_t ny, const double *pos, size_t n_orig,
+                 const double *speed, double **out, size_t *nout);
+
+#endif

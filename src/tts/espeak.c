@@ -1,0 +1,634 @@
+/*
+ * espeak.c -- the espeak-ng engine: all 12 languages.
+ *
+ * DESIGN: espeak-ng 1.51 is one global synthesizer whose output depends on
+ * its history: measured, the same text, voice and srand() give other bytes
+ * after some earlier syntheses (wave-generator phase and sample counters,
+ * the Klatt source's skew parity and filter memories live in statics that
+ * no API call resets -- not espeak_Cancel, not a new voice, not a second
+ * espeak_Initialize; a priming utterance does not converge them).  Same
+ * input + same seed must give the same bytes, so every synthesis runs in a
+ * short-lived worker process forked from this process, where espeak-ng is
+ * initialised once (AUDIO_OUTPUT_SYNCHRONOUS, a callback appending samples
+ * to the buffer passed as user_data) but never used to synthesise: each
+ * worker starts from that same pristine state, loads the voice, calls
+ * srand(seed) (the noise source uses rand()), synthesises, writes the
+ * samples to a pipe and _exit()s.  Workers are independent, so syntheses
+ * run in parallel with no lock; only pipe()+fork() are serialised (so no
+ * worker inherits another's pipe).  Cost: ~2 ms per fork.  The voice is a
+ * full voice file written for each call: the language's own file from
+ * <data>/lang (so phonemes, dictionary, tunes and stress rules are the
+ * language's) followed by the fitted timbre:
+ *   pitch <base> <top>   from the command's mean and spread (measured on
+ *                        espeak-ng: mean ~ base + 0.6 (top-base), std ~ 0.23
+ *                        (top-base); the closed loop in fit.c corrects the rest)
+ *   formant 1..8 <pct>   the fitted formant scale (+-10 % at most)
+ *   klatt 3              the Klatt source: far more intelligible than the
+ *                        default wave generator (engine notes: WER ~30 % vs
+ *                        82 %); it has its own aspiration, so espeak-ng's
+ *                        'breath' keys do nothing there and are not written
+ * (espeak-ng's own 'flutter' pitch wobble stays on: its table index is
+ * process state, which each worker starts afresh.)
+ * Traps handled (engine notes): espeak-ng 1.51 lower-cases the whole path of
+ * SetVoiceByFile, so the file lives in a private directory with a lower-case
+ * name (mkdir 0700, O_EXCL, removed right after loading); 'language
+ * variant'-only files crash it, so a complete language file is always
+ * written; mb-* (MBROLA) voices are never used.  zh uses cmn-latn-pinyin
+ * (plain cmn reads hanzi as pinyin digits in English).  Japanese kanji are
+ * turned into katakana pronunciations with MeCab (IPA dictionary) under its
+ * own lock, or refused with a clear error.  Output is 22050 Hz mono.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <espeak-ng/speak_lib.h>
+#include <mecab.h>
+
+#include "core/error.h"
+#include "tts/engine_private.h"
+#include "tts/tts_internal.h"
+
+#define KLATT_VARIANT 3
+
+/* ---- languages -------------------------------------------------------- */
+
+static const char *const k_espeak_langs[] = {"en", "fr", "es", "de", "it", "pt",
+                                             "ru", "ar", "hi", "ja", "ko", "zh"};
+
+static int espeak_supports(const char *lang)
+{
+    size_t i;
+    if (!lang)
+        return 0;
+    for (i = 0; i < sizeof k_espeak_langs / sizeof k_espeak_langs[0]; i++)
+        if (!strcmp(lang, k_espeak_langs[i]))
+            return 1;
+    return 0;
+}
+
+/* Language file under <data>/lang for a normalised tag: regional entries
+ * first (matched as a prefix followed by the end or '-'), then the base. */
+static const struct {
+    const char *tag;
+    const char *file;
+} k_lang_files[] = {
+    {"en-gb", "gmw/en"},    {"en-uk", "gmw/en"},       {"en", "gmw/en-US"},
+    {"fr-be", "roa/fr-BE"}, {"fr-ch", "roa/fr-CH"},    {"fr", "roa/fr"},
+    {"es-419", "roa/es-419"}, {"es-mx", "roa/es-419"}, {"es-ar", "roa/es-419"},
+    {"es-co", "roa/es-419"}, {"es-us", "roa/es-419"},  {"es-cl", "roa/es-419"},
+    {"es-pe", "roa/es-419"}, {"es", "roa/es"},         {"de", "gmw/de"},
+    {"it", "roa/it"},       {"pt-br", "roa/pt-BR"},    {"pt", "roa/pt"},
+    {"ru", "zle/ru"},       {"ar", "sem/ar"},          {"hi", "inc/hi"},
+    {"ja", "jpx/ja"},       {"ko", "ko"},              {"zh", "sit/cmn-Latn-pinyin"},
+};
+
+static const char *lang_file(const char *tag)
+{
+    size_t i;
+    for (i = 0; i < sizeof k_lang_files / sizeof k_lang_files[0]; i++) {
+        size_t n = strlen(k_lang_files[i].tag);
+        if (!strncmp(tag, k_lang_files[i].tag, n) && (tag[n] == '\0' || tag[n] == '-'))
+            return k_lang_files[i].file;
+    }
+    return NULL;
+}
+
+/* ---- Japanese: kanji -> katakana --------------------------------------- */
+
+/* Next code point of UTF-8 s at *i (invalid bytes give U+FFFD). */
+static unsigned next_cp(const unsigned char *s, size_t *i)
+{
+    unsigned c = s[*i], cp;
+    int n;
+    if (c < 0x80) {
+        (*i)++;
+        return c;
+    }
+    if ((c & 0xE0) == 0xC0) {
+        cp = c & 0x1F;
+        n = 1;
+    } else if ((c & 0xF0) == 0xE0) {
+        cp = c & 0x0F;
+        n = 2;
+    } else if ((c & 0xF8) == 0xF0) {
+        cp = c & 0x07;
+        n = 3;
+    } else {
+        (*i)++;
+        return 0xFFFD;
+    }
+    (*i)++;
+    while (n-- > 0) {
+        if ((s[*i] & 0xC0) != 0x80)
+            return 0xFFFD;
+        cp = (cp << 6) | (s[*i] & 0x3F);
+        (*i)++;
+    }
+    return cp;
+}
+
+static int is_kanji(unsigned cp)
+{
+    return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
+           (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x20000 && cp <= 0x3134F) || cp == 0x3005;
+}
+
+static int span_has_kanji(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        if (is_kanji(next_cp((const unsigned char *)s, &i)))
+            return 1;
+    }
+    return 0;
+}
+
+int vx__text_has_kanji(const char *text)
+{
+    return text ? span_has_kanji(text, strlen(text)) : 0;
+}
+
+static pthread_once_t g_mecab_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t g_mecab_lock = PTHREAD_MUTEX_INITIALIZER;
+static mecab_t *g_mecab;
+
+static void mecab_init_once(void)
+{
+    g_mecab = mecab_new2("");
+}
+
+typedef struct sbuf {
+    char *p;
+    size_t n, cap;
+    int oom;
+} sbuf;
+
+static void sb_put(sbuf *b, const char *s, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = (b->n + n + 1) * 2;
+        char *q = realloc(b->p, cap);
+        if (!q) {
+            b->oom = 1;
+            return;
+        }
+        b->p = q;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = '\0';
+}
+
+/* Field k (0-based) of a comma-separated MeCab feature; 0 when absent. */
+static int feature_field(const char *f, int k, const char **start, size_t *len)
+{
+    int i = 0;
+    const char *p = f;
+    while (i < k) {
+        p = strchr(p, ',');
+        if (!p)
+            return 0;
+        p++;
+        i++;
+    }
+    *start = p;
+    *len = strcspn(p, ",");
+    return *len > 0 && !(*len == 1 && **start == '*');
+}
+
+int vx__ja_to_kana(const char *text, char **out, vx_error *err)
+{
+    const mecab_node_t *node;
+    sbuf b = {0};
+    int rc = VX_OK;
+    if (!text || !out)
+        return vx__error_set(err, VX_EINVAL, "ja: invalid argument");
+    pthread_once(&g_mecab_once, mecab_init_once);
+    if (!g_mecab)
+        return vx__error_set(err, VX_EINVAL,
+                             "ja: the text contains kanji, and the kana converter (MeCab with "
+                             "the IPA dictionary, package mecab-ipadic-utf8) is not available: "
+                             "write the text in kana");
+    pthread_mutex_lock(&g_mecab_lock);
+    node = mecab_sparse_tonode(g_mecab, text);
+    if (!node) {
+        rc = vx__error_set(err, VX_EINTERNAL, "ja: MeCab failed: %s", mecab_strerror(g_mecab));
+    }
+    for (; rc == VX_OK && node; node = node->next) {
+        const char *f;
+        size_t fl;
+        if (node->stat == MECAB_BOS_NODE || node->stat == MECAB_EOS_NODE)
+            continue;
+        if (node->rlength > node->length)
+            sb_put(&b, " ", 1);
+        if (node->stat != MECAB_UNK_NODE && node->feature &&
+            (feature_field(node->feature, 8, &f, &fl) || feature_field(node->feature, 7, &f, &fl))) {
+            sb_put(&b, f, fl);
+        } else if (span_has_kanji(node->surface, node->length)) {
+            rc = vx__error_set(err, VX_EINVAL,
+                               "ja: no reading is known for '%.*s': write this word in kana",
+                               (int)(node->length > 60 ? 60 : node->length), node->surface);
+        } else {
+            sb_put(&b, node->surface, node->length);
+        }
+    }
+    pthread_mutex_unlock(&g_mecab_lock);
+    if (rc == VX_OK && b.oom)
+        rc = vx__error_set(err, VX_ENOMEM, "ja: out of memory");
+    if (rc != VX_OK) {
+        free(b.p);
+        return rc;
+    }
+    if (!b.p) {
+        b.p = calloc(1, 1);
+        if (!b.p)
+            return vx__error_set(err, VX_ENOMEM, "ja: out of memory");
+    }
+    *out = b.p;
+    return VX_OK;
+}
+
+/* ---- the synthesizer ----------------------------------------------------- */
+
+typedef struct collect {
+    short *x;
+    size_t n, cap;
+    int oom;
+} collect;
+
+static int synth_cb(short *wav, int numsamples, espeak_EVENT *events)
+{
+    collect *c = events ? events->user_data : NULL;
+    if (!c || !wav || numsamples <= 0)
+        return 0;
+    if (c->n + (size_t)numsamples > c->cap) {
+        size_t cap = (c->n + (size_t)numsamples) * 2 + 4096;
+        short *q = realloc(c->x, cap * sizeof *q);
+        if (!q) {
+            c->oom = 1;
+            return 1; /* abort synthesis */
+        }
+        c->x = q;
+        c->cap = cap;
+    }
+    memcpy(c->x + c->n, wav, (size_t)numsamples * sizeof *wav);
+    c->n += (size_t)numsamples;
+    return 0;
+}
+
+static pthread_once_t g_espeak_once = PTHREAD_ONCE_INIT;
+static int g_espeak_rate = -1;
+static char g_espeak_data[512];
+
+static void espeak_init_once(void)
+{
+    const char *path = NULL;
+    g_espeak_rate = espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, NULL,
+                                      espeakINITIALIZE_DONT_EXIT);
+    if (g_espeak_rate <= 0)
+        return;
+    espeak_Info(&path);
+    if (path)
+        snprintf(g_espeak_data, sizeof g_espeak_data, "%s", path);
+    espeak_SetSynthCallback(synth_cb);
+}
+
+/* Reads <data>/lang/<rel> (a few hundred bytes). */
+static int read_lang_file(const char *rel, sbuf *b, vx_error *err)
+{
+    char path[768];
+    char buf[1024];
+    size_t got;
+    FILE *f;
+    snprintf(path, sizeof path, "%s/lang/%s", g_espeak_data, rel);
+    f = fopen(path, "rb");
+    if (!f)
+        return vx__error_set(err, VX_EINTERNAL, "espeak-ng: cannot read the language file %s",
+                             path);
+    while ((got = fread(buf, 1, sizeof buf, f)) > 0)
+        sb_put(b, buf, got);
+    fclose(f);
+    sb_put(b, "\n", 1);
+    return b->oom ? vx__error_set(err, VX_ENOMEM, "espeak-ng: out of memory") : VX_OK;
+}
+
+/* A private directory with a lower-case name (espeak-ng lower-cases the
+ * voice path).  TMPDIR is used when it is absolute and lower-case. */
+static int make_voice_dir(char *dir, size_t cap, vx_error *err)
+{
+    static unsigned long counter;
+    const char *t = getenv("TMPDIR");
+    const char *base = "/tmp";
+    int tries;
+    if (t && t[0] == '/' && strlen(t) < 200) {
+        const char *p;
+        int ok = 1;
+        for (p = t; *p; p++)
+            if ((*p >= 'A' && *p <= 'Z') || (unsigned char)*p >= 0x80)
+                ok = 0;
+        if (ok)
+            base = t;
+    }
+    for (tries = 0; tries < 100; tries++) {
+        /* runs in a worker process: the pid makes the name unique */
+        unsigned long id = counter++;
+        snprintf(dir, cap, "%s/vxclone-espeak-%ld-%lx", base, (long)getpid(), id);
+        if (mkdir(dir, 0700) == 0)
+            return VX_OK;
+        if (errno != EEXIST)
+            break;
+    }
+    return vx__error_set(err, VX_EINTERNAL, "espeak-ng: cannot create a voice directory in %s: %s",
+                         base, strerror(errno));
+}
+
+static int write_file(const char *path, const char *data, size_t n)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    size_t off = 0;
+    if (fd < 0)
+        return -1;
+    while (off < n) {
+        ssize_t w = write(fd, data + off, n - off);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            close(fd);
+            return -1;
+        }
+        off += (size_t)w;
+    }
+    return close(fd);
+}
+
+/* Loads the voice file text (under the synthesis lock). */
+static int load_voice(const char *text, size_t n, vx_error *err)
+{
+    char dir[300], path[340];
+    int rc = make_voice_dir(dir, sizeof dir, err);
+    espeak_ERROR e;
+    if (rc != VX_OK)
+        return rc;
+    snprintf(path, sizeof path, "%s/voice", dir);
+    if (write_file(path, text, n) != 0) {
+        rc = vx__error_set(err, VX_EINTERNAL, "espeak-ng: cannot write %s: %s", path,
+                           strerror(errno));
+        unlink(path);
+        rmdir(dir);
+        return rc;
+    }
+    e = espeak_SetVoiceByFile(path);
+    unlink(path);
+    rmdir(dir);
+    if (e != EE_OK)
+        return vx__error_set(err, VX_EINTERNAL, "espeak-ng: the fitted voice was refused (%d)",
+                             (int)e);
+    return VX_OK;
+}
+
+static void append_timbre(sbuf *b, const vx__synth_cmd *c)
+{
+    char line[96];
+    double m = c->pitch_hz, range, base;
+    int k, pct, pb, pt;
+    range = c->pitch_std_hz / 0.23;
+    if (range < 0.1 * m)
+        range = 0.1 * m;
+    if (range > 1.0 * m)
+        range = 1.0 * m;
+    base = m - 0.6 * range;
+    if (base < 30.0)
+        base = 30.0;
+    pb = (int)lround(base);
+    pt = (int)lround(base + range);
+    if (pt <= pb)
+        pt = pb + 1;
+    snprintf(line, sizeof line, "\nklatt %d\npitch %d %d\n", KLATT_VARIANT, pb, pt);
+    sb_put(b, line, strlen(line));
+    pct = (int)lround(100.0 * c->formant_scale);
+    if (pct < 90)
+        pct = 90;
+    if (pct > 110)
+        pct = 110;
+    if (pct != 100) {
+        for (k = 1; k <= 8; k++) {
+            snprintf(line, sizeof line, "formant %d %d 100 100\n", k, pct);
+            sb_put(b, line, strlen(line));
+        }
+    }
+}
+
+/* ---- one synthesis in a worker process -------------------------------- */
+
+/* What a worker sends back: this header, then n int16 samples. */
+typedef struct wire_header {
+    int32_t rc;
+    int32_t rate;
+    uint64_t n;
+    char message[256];
+} wire_header;
+
+static int write_all(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+    while (n > 0) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        c += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int read_all(int fd, void *p, size_t n)
+{
+    char *c = p;
+    while (n > 0) {
+        ssize_t r = read(fd, c, n);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (r == 0)
+            return -1; /* EOF before the end */
+        c += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+/* Runs in the worker: load the voice, synthesise, send, never return. */
+static void worker_main(int fd, const char *voice_text, size_t voice_len, const char *say, int wpm,
+                        unsigned seed)
+{
+    wire_header h;
+    collect col = {0};
+    vx_error e;
+    espeak_ERROR er;
+    memset(&h, 0, sizeof h);
+    h.rc = load_voice(voice_text, voice_len, &e);
+    if (h.rc == VX_OK) {
+        espeak_SetParameter(espeakRATE, wpm, 0);
+        espeak_SetParameter(espeakVOLUME, 100, 0);
+        espeak_SetParameter(espeakPITCH, 50, 0);
+        espeak_SetParameter(espeakRANGE, 50, 0);
+        espeak_SetParameter(espeakWORDGAP, 0, 0);
+        espeak_SetParameter(espeakCAPITALS, 0, 0);
+        espeak_SetParameter(espeakPUNCTUATION, espeakPUNCT_NONE, 0);
+        srand(seed);
+        er = espeak_Synth(say, strlen(say) + 1, 0, POS_CHARACTER, 0, espeakCHARS_UTF8, NULL, &col);
+        if (er == EE_OK)
+            espeak_Synchronize();
+        if (col.oom)
+            h.rc = vx__error_set(&e, VX_ENOMEM, "espeak-ng: out of memory");
+        else if (er != EE_OK)
+            h.rc = vx__error_set(&e, VX_EINTERNAL, "espeak-ng: synthesis failed (%d)", (int)er);
+    }
+    if (h.rc != VX_OK)
+        snprintf(h.message, sizeof h.message, "%s", e.message);
+    else {
+        h.rate = g_espeak_rate;
+        h.n = col.n;
+    }
+    if (write_all(fd, &h, sizeof h) == 0 && h.rc == VX_OK && col.n)
+        write_all(fd, col.x, col.n * sizeof *col.x);
+    _exit(0);
+}
+
+/* Serialises pipe creation and fork, so that no worker inherits the write
+ * end of another worker's pipe (its reader would then wait for both). */
+static pthread_mutex_t g_fork_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int synth_in_worker(const char *voice_text, size_t voice_len, const char *say, int wpm,
+                           unsigned seed, vx__pcm *out, vx_error *err)
+{
+    int fds[2];
+    pid_t pid;
+    wire_header h;
+    short *pcm = NULL;
+    int rc = VX_OK, status;
+    size_t k;
+
+    pthread_mutex_lock(&g_fork_lock);
+    if (pipe(fds) != 0) {
+        pthread_mutex_unlock(&g_fork_lock);
+        return vx__error_set(err, VX_EINTERNAL, "espeak-ng: cannot create a pipe: %s",
+                             strerror(errno));
+    }
+    pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        worker_main(fds[1], voice_text, voice_len, say, wpm, seed);
+    }
+    close(fds[1]);
+    pthread_mutex_unlock(&g_fork_lock);
+    if (pid < 0) {
+        close(fds[0]);
+        return vx__error_set(err, VX_EINTERNAL, "espeak-ng: cannot start a worker process: %s",
+                             strerror(errno));
+    }
+    if (read_all(fds[0], &h, sizeof h) != 0) {
+        rc = vx__error_set(err, VX_EINTERNAL, "espeak-ng: the worker process failed");
+    } else if (h.rc != VX_OK) {
+        h.message[sizeof h.message - 1] = '\0';
+        rc = vx__error_set(err, h.rc, "%s", h.message);
+    } else if (h.n > (uint64_t)3600 * 48000 || h.rate <= 0) {
+        rc = vx__error_set(err, VX_EINTERNAL, "espeak-ng: the worker sent an invalid reply");
+    } else {
+        pcm = malloc((h.n ? (size_t)h.n : 1) * sizeof *pcm);
+        out->x = malloc((h.n ? (size_t)h.n : 1) * sizeof *out->x);
+        if (!pcm || !out->x)
+            rc = vx__error_set(err, VX_ENOMEM, "espeak-ng: out of memory");
+        else if (h.n && read_all(fds[0], pcm, (size_t)h.n * sizeof *pcm) != 0)
+            rc = vx__error_set(err, VX_EINTERNAL, "espeak-ng: the worker process failed");
+    }
+    close(fds[0]);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (rc == VX_OK) {
+        for (k = 0; k < (size_t)h.n; k++)
+            out->x[k] = (float)pcm[k] / 32768.0f;
+        out->n = (size_t)h.n;
+        out->rate_hz = h.rate;
+    } else {
+        free(out->x);
+        out->x = NULL;
+    }
+    free(pcm);
+    return rc;
+}
+
+static int espeak_synth(const char *lang, const char *text, const vx__voice_fit *fit,
+                        const vx_settings *s, uint64_t seed, vx__pcm *out, vx_error *err)
+{
+    const char *rel;
+    char *kana = NULL;
+    const char *say = text;
+    sbuf voice = {0};
+    vx__synth_cmd cmd;
+    int rc, wpm;
+
+    if (!lang || !text || !fit || !out)
+        return vx__error_set(err, VX_EINVAL, "espeak-ng: invalid argument");
+    rel = lang_file(lang);
+    if (!rel)
+        return vx__error_set(err, VX_EINVAL, "espeak-ng: unsupported language '%s' (supported: %s)",
+                             lang, vx__lang_list());
+    if (!strncmp(lang, "ja", 2) && vx__text_has_kanji(text)) {
+        rc = vx__ja_to_kana(text, &kana, err);
+        if (rc != VX_OK)
+            return rc;
+        say = kana;
+    }
+    vx__fit_command(fit, s, seed, &cmd);
+    wpm = (int)lround(VX__ESPEAK_NORMAL_WPM * cmd.rate_ratio);
+    if (wpm < espeakRATE_MINIMUM)
+        wpm = espeakRATE_MINIMUM;
+    if (wpm > espeakRATE_MAXIMUM)
+        wpm = espeakRATE_MAXIMUM;
+
+    /* initialised once in this process, never used for synthesis here */
+    pthread_mutex_lock(&g_fork_lock);
+    pthread_once(&g_espeak_once, espeak_init_once);
+    pthread_mutex_unlock(&g_fork_lock);
+    if (g_espeak_rate <= 0) {
+        free(kana);
+        return vx__error_set(err, VX_EINTERNAL,
+                             "espeak-ng could not be initialised (is espeak-ng-data installed?)");
+    }
+    rc = read_lang_file(rel, &voice, err);
+    if (rc == VX_OK) {
+        append_timbre(&voice, &cmd);
+        rc = voice.oom ? vx__error_set(err, VX_ENOMEM, "espeak-ng: out of memory")
+                       : synth_in_worker(voice.p, voice.n, say, wpm, vx__srand_seed(seed), out,
+                                         err);
+    }
+    free(voice.p);
+    free(kana);
+    return rc;
+}
+
+const vx__engine vx__engine_espeak = {
+    "espeak-ng",
+    espeak_supports,
+    VX_PARAM_MASK_ALL & ~VX_PARAM_MASK_TOKEN_SAMPLING,
+    espeak_synth,
+};

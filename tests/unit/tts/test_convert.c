@@ -1,0 +1,626 @@
+/*
+ * test_convert.c -- the tone-colour converter (src/tts/convert.c) on
+ * synthetic voices made here: a glottal pulse train through formant
+ * resonators, alternating vowels, noise "fricatives" and pauses.  A source
+ * voice converted toward a different target voice must end up closer to it
+ * (mel-cepstral distance, voiceprint, pitch); level, output rate,
+ * determinism, the three prosody settings, extreme inputs and misuse are
+ * checked.  The reentrant MLSA filter and freqt ports are compared with
+ * SPTK itself.  Set VX_TEST_VERBOSE=1 to print the measured values.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "tts/convert_dsp.h"
+#include "tts/tts_internal.h"
+#include "voxclone/voxclone.h"
+
+#include <SPTK.h>
+
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
+
+static int verbose(void)
+{
+    const char *v = getenv("VX_TEST_VERBOSE");
+    return v && v[0] == '1';
+}
+
+/* ------------------------------------------------------------------------ */
+/* synthetic voices                                                          */
+/* ------------------------------------------------------------------------ */
+
+typedef struct voice_spec {
+    double f0_hz;     /* mean F0 */
+    double range_st;  /* F0 excursion, semitones (sinusoidal) */
+    double fscale;    /* formant scale */
+    double tilt;      /* glottal low-pass pole (spectral tilt) */
+    double syl_s;     /* syllables per second */
+    double peak;      /* output peak */
+    uint32_t seed;
+} voice_spec;
+
+static uint32_t lcg(uint32_t *s)
+{
+    *s = *s * 1664525u + 1013904223u;
+    return *s;
+}
+
+static double noise(uint32_t *s)
+{
+    return ((double)(lcg(s) >> 8) / 8388608.0) - 1.0;
+}
+
+typedef struct reso {
+    double a1, a2, g, y1, y2;
+} reso;
+
+static void reso_init(reso *r, double f, double bw, int rate)
+{
+    const double rr = exp(-M_PI * bw / rate);
+    r->a1 = 2.0 * rr * cos(2.0 * M_PI * f / rate);
+    r->a2 = -rr * rr;
+    r->g = 1.0 - r->a1 - r->a2;
+    r->y1 = r->y2 = 0.0;
+}
+
+static double reso_run(reso *r, double x)
+{
+    const double y = r->g * x + r->a1 * r->y1 + r->a2 * r->y2;
+    r->y2 = r->y1;
+    r->y1 = y;
+    return y;
+}
+
+static float *gen_voice(const voice_spec *v, double dur_s, int rate, size_t *n_out)
+{
+    static const double vowels[3][4] = {
+        {730, 1090, 2440, 3400}, {270, 2290, 3010, 3700}, {300, 870, 2240, 3300}};
+    static const double bws[4] = {70, 90, 130, 180};
+    const size_t n = (size_t)(dur_s * rate);
+    double *y = calloc(n, sizeof *y);
+    float *x = malloc(n * sizeof *x);
+    const double T = 1.0 / v->syl_s;
+    double phase = 0.0, lp = 0.0, peak = 0.0;
+    uint32_t s = v->seed;
+    reso vr[4], fr;
+    int cur = -1, k;
+    size_t i;
+    assert_non_null(y);
+    assert_non_null(x);
+    reso_init(&fr, 4500.0 * v->fscale, 1800.0, rate);
+    for (i = 0; i < n; i++) {
+        const double t = (double)i / rate;
+        const double u = fmod(t, T) / T; /* position in the syllable */
+        const int syl = (int)(t / T);
+        double out = 0.0;
+        if (syl % 3 != cur) {
+            cur = syl % 3;
+            for (k = 0; k < 4; k++) {
+                const double ky1 = vr[k].y1, ky2 = vr[k].y2;
+                reso_init(&vr[k], vowels[cur][k] * v->fscale, bws[k], rate);
+                if (i > 0) {
+                    vr[k].y1 = ky1;
+                    vr[k].y2 = ky2;
+                }
+            }
+        }
+        if (u < 0.6) {
+            /* vowel: pulse train, F0 contour, raised-cosine envelope */
+            const double f0 =
+                v->f0_hz * pow(2.0, v->range_st * sin(2.0 * M_PI * 0.45 * t + 0.3 * syl) / 12.0);
+            const double env = sin(M_PI * u / 0.6);
+            double src = 0.0;
+            phase += f0 / rate;
+            if (phase >= 1.0) {
+                phase -= 1.0;
+                src = 1.0;
+            }
+            src += 0.02 * noise(&s);
+            lp = src + v->tilt * lp;
+            out = lp;
+            for (k = 0; k < 4; k++)
+                out = reso_run(&vr[k], out) * (k == 0 ? 1.0 : 1.0);
+            out *= env;
+        } else {
+            for (k = 0; k < 4; k++)
+                reso_run(&vr[k], 0.0);
+            if (u < 0.8) {
+                const double env = sin(M_PI * (u - 0.6) / 0.2);
+                out = 0.02 * reso_run(&fr, noise(&s)) * env;
+            }
+        }
+        y[i] = out;
+    }
+    /* fricatives relative to vowels: scale the noise to ~ -15 dB of vowels */
+    for (i = 0; i < n; i++)
+        if (fabs(y[i]) > peak)
+            peak = fabs(y[i]);
+    for (i = 0; i < n; i++)
+        x[i] = (float)(y[i] / peak * v->peak);
+    free(y);
+    *n_out = n;
+    return x;
+}
+
+static const voice_spec SRC = {120.0, 2.0, 1.0, 0.95, 3.5, 0.5, 11u};
+static const voice_spec TGT = {200.0, 3.5, 1.18, 0.80, 3.5, 0.3, 22u};
+
+/* ------------------------------------------------------------------------ */
+/* measurements                                                              */
+/* ------------------------------------------------------------------------ */
+
+/* 20 ms frames within 40 dB of the loudest: mean power in dB */
+static double level_db(const float *x, size_t n, int rate)
+{
+    const size_t hop = (size_t)rate / 50, nf = n / hop;
+    double *e = malloc(nf * sizeof *e), mx = 0.0, sum = 0.0;
+    size_t i, j, c = 0;
+    for (i = 0; i < nf; i++) {
+        double s = 0.0;
+        for (j = 0; j < hop; j++)
+            s += (double)x[i * hop + j] * x[i * hop + j];
+        e[i] = s / (double)hop;
+        if (e[i] > mx)
+            mx = e[i];
+    }
+    for (i = 0; i < nf; i++)
+        if (e[i] >= mx * 1e-4) {
+            sum += e[i];
+            c++;
+        }
+    free(e);
+    return 10.0 * log10(sum / (double)c);
+}
+
+static float *to_22050(const vx__pcm *p, size_t *n)
+{
+    /* the converter's output at 22050 needs no resampling in these tests */
+    float *x = malloc(p->n * sizeof *x);
+    memcpy(x, p->x, p->n * sizeof *x);
+    *n = p->n;
+    return x;
+}
+
+static vx_analysis *analyze(const float *x, size_t n, int detailed)
+{
+    vx_analysis_opts o;
+    vx_analysis *a = NULL;
+    vx_error e;
+    vx_analysis_opts_init(&o);
+    o.detailed = detailed;
+    o.n_threads = 1;
+    assert_int_equal(vx_analyze_samples(x, n, 22050, &o, &a, &e), VX_OK);
+    return a;
+}
+
+/* RMS distance in dB between class-mean log spectra (mel-cepstral
+ * distance, 10/ln10 * sqrt(2 sum (dc)^2) over c1..c24), voiced class */
+static double mcd_db(const vx__cv_class_stats *a, const vx__cv_class_stats *b, int cl)
+{
+    double s = 0.0;
+    int k;
+    for (k = 1; k < VX__CV_DIM; k++) {
+        const double d = a->mean[cl][k] - b->mean[cl][k];
+        s += d * d;
+    }
+    return 10.0 / log(10.0) * sqrt(2.0 * s);
+}
+
+static void class_stats_of(const float *x, size_t n, vx__cv_class_stats *st)
+{
+    double *d = malloc(n * sizeof *d);
+    vx__cv_frames fr;
+    size_t i;
+    for (i = 0; i < n; i++)
+        d[i] = x[i];
+    assert_int_equal(vx__cv_analyze(d, n, &fr), VX_OK);
+    vx__cv_class_stats_compute(&fr, 17.0, st);
+    vx__cv_frames_free(&fr);
+    free(d);
+}
+
+static vx__conv_stats *make_stats(const float *x, size_t n, int detailed)
+{
+    vx_analysis *a = analyze(x, n, detailed);
+    vx__conv_stats *st = NULL;
+    vx_error e;
+    assert_int_equal(vx__conv_stats_new(x, n, 22050, a, &st, &e), VX_OK);
+    vx_analysis_free(a);
+    return st;
+}
+
+static vx__pcm convert(const float *x, size_t n, int rate, const vx__conv_stats *st,
+                       const vx_settings *s, uint64_t seed, int out_rate)
+{
+    vx__pcm in = {(float *)x, n, rate}, out = {NULL, 0, 0};
+    vx_error e;
+    int rc = vx__convert(&in, st, s, seed, out_rate, &out, &e);
+    if (rc != VX_OK)
+        fprintf(stderr, "convert: %s\n", e.message);
+    assert_int_equal(rc, VX_OK);
+    return out;
+}
+
+/* ------------------------------------------------------------------------ */
+/* tests                                                                     */
+/* ------------------------------------------------------------------------ */
+
+static void test_freqt_matches_sptk(void **state)
+{
+    double c1[65], mine[25], ref[25], work[50];
+    uint32_t s = 5u;
+    int k;
+    (void)state;
+    for (k = 0; k <= 64; k++)
+        c1[k] = noise(&s) / (1.0 + k);
+    vx__cv_freqt(c1, 64, mine, 24, 0.42, work);
+    freqt(c1, 64, ref, 24, 0.42);
+    for (k = 0; k <= 24; k++)
+        assert_true(fabs(mine[k] - ref[k]) < 1e-12);
+}
+
+static void test_mlsa_matches_sptk(void **state)
+{
+    const size_t nf = 40, len = nf * VX__CV_HOP;
+    double *mc = malloc(nf * VX__CV_DIM * sizeof *mc), *x = malloc(len * sizeof *x);
+    double *d = calloc((size_t)(3 * (5 + 1) + 5 * (24 + 2)), sizeof *d);
+    double b0[25], b1[25], b[25], maxdiff = 0.0, maxv = 0.0;
+    uint32_t s = 9u;
+    size_t f, i;
+    int k;
+    (void)state;
+    for (f = 0; f < nf; f++)
+        for (k = 0; k < VX__CV_DIM; k++)
+            mc[f * VX__CV_DIM + k] = (k == 0 ? 0.0 : 0.6 * noise(&s) / k);
+    for (i = 0; i < len; i++)
+        x[i] = noise(&s);
+    {
+        double *y = malloc(len * sizeof *y);
+        memcpy(y, x, len * sizeof *y);
+        assert_int_equal(vx__cv_mlsa_filter(y, len, mc, nf), VX_OK);
+        /* reference: SPTK mc2b + mlsadf, same per-sample interpolation */
+        mc2b(mc, b1, 24, 0.42);
+        for (f = 0; f < nf; f++) {
+            memcpy(b0, b1, sizeof b0);
+            mc2b(mc + (f + 1 < nf ? f + 1 : nf - 1) * VX__CV_DIM, b1, 24, 0.42);
+            for (i = 0; i < VX__CV_HOP; i++) {
+                const double t = (double)i / VX__CV_HOP;
+                double v;
+                for (k = 0; k < 25; k++)
+                    b[k] = b0[k] + (b1[k] - b0[k]) * t;
+                v = mlsadf(x[f * VX__CV_HOP + i] * exp(b[0]), b, 24, 0.42, 5, d);
+                if (fabs(v - y[f * VX__CV_HOP + i]) > maxdiff)
+                    maxdiff = fabs(v - y[f * VX__CV_HOP + i]);
+                if (fabs(v) > maxv)
+                    maxv = fabs(v);
+            }
+        }
+        free(y);
+    }
+    if (verbose())
+        print_message("mlsa vs SPTK: max diff %.3g (max |y| %.3g)\n", maxdiff, maxv);
+    assert_true(maxv > 0.1);
+    assert_true(maxdiff < 1e-9);
+    free(mc);
+    free(x);
+    free(d);
+}
+
+static void test_moves_toward_target(void **state)
+{
+    size_t ns, nt, nn, no;
+    float *src = gen_voice(&SRC, 4.0, 22050, &ns);
+    float *tgt = gen_voice(&TGT, 4.0, 22050, &nt);
+    vx__conv_stats *st = make_stats(tgt, nt, 0);
+    vx_settings set;
+    vx__pcm out;
+    vx__cv_class_stats cs, ct, co;
+    vx_analysis *as, *at, *ao;
+    vx_similarity sim_s, sim_o;
+    double d_src, d_out, vp_s, vp_o;
+    float *o;
+    (void)state;
+    (void)nn;
+    vx_settings_defaults(&set);
+    out = convert(src, ns, 22050, st, &set, 1u, 22050);
+    o = to_22050(&out, &no);
+    class_stats_of(src, ns, &cs);
+    class_stats_of(tgt, nt, &ct);
+    class_stats_of(o, no, &co);
+    d_src = mcd_db(&cs, &ct, 1);
+    d_out = mcd_db(&co, &ct, 1);
+    as = analyze(src, ns, 1);
+    at = analyze(tgt, nt, 1);
+    ao = analyze(o, no, 1);
+    vx_similarity_compute(at, as, &sim_s);
+    vx_similarity_compute(at, ao, &sim_o);
+    vp_s = vx_voiceprint_similarity(at->voiceprint, as->voiceprint);
+    vp_o = vx_voiceprint_similarity(at->voiceprint, ao->voiceprint);
+    if (verbose()) {
+        print_message("voiced mel-cep distance to target: source %.2f dB, output %.2f dB "
+                      "(unvoiced %.2f -> %.2f)\n",
+                      d_src, d_out, mcd_db(&cs, &ct, 0), mcd_db(&co, &ct, 0));
+        print_message("pitch mean: source %.1f target %.1f output %.1f Hz; std %.1f %.1f %.1f\n",
+                      as->pitch_mean_hz, at->pitch_mean_hz, ao->pitch_mean_hz, as->pitch_std_hz,
+                      at->pitch_std_hz, ao->pitch_std_hz);
+        print_message("seed similarity: source %.3f output %.3f; voiceprint %.3f -> %.3f\n",
+                      sim_s.overall, sim_o.overall, vp_s, vp_o);
+        print_message("duration %.3f -> %.3f s\n", (double)ns / 22050, (double)no / 22050);
+    }
+    assert_true(d_out < 0.6 * d_src);
+    assert_true(vp_o > vp_s);
+    assert_true(sim_o.overall > sim_s.overall);
+    assert_true(fabs(12.0 * log2(ao->pitch_mean_hz / at->pitch_mean_hz)) < 1.0);
+    assert_true(fabs((double)no / (double)ns - 1.0) < 0.02);
+    vx_analysis_free(as);
+    vx_analysis_free(at);
+    vx_analysis_free(ao);
+    vx__pcm_free(&out);
+    vx__conv_stats_free(st);
+    free(o);
+    free(src);
+    free(tgt);
+}
+
+static void test_level_and_rates(void **state)
+{
+    static const int rates[3] = {16000, 24000, 48000};
+    size_t ns, nt;
+    float *src = gen_voice(&SRC, 3.0, 22050, &ns);
+    float *tgt = gen_voice(&TGT, 3.0, 22050, &nt);
+    vx__conv_stats *st = make_stats(tgt, nt, 0);
+    const double lt = level_db(tgt, nt, 22050);
+    vx_settings set;
+    int r;
+    (void)state;
+    vx_settings_defaults(&set);
+    for (r = 0; r < 3; r++) {
+        vx__pcm out = convert(src, ns, 22050, st, &set, 7u, rates[r]);
+        const double lo = level_db(out.x, out.n, out.rate_hz);
+        const double dur = (double)out.n / out.rate_hz;
+        if (verbose())
+            print_message("rate %d: level target %.2f dB output %.2f dB, duration %.3f s\n",
+                          rates[r], lt, lo, dur);
+        assert_int_equal(out.rate_hz, rates[r]);
+        assert_true(fabs(lo - lt) < 1.0);
+        assert_true(fabs(dur - 3.0) < 0.06);
+        vx__pcm_free(&out);
+    }
+    /* a 16 kHz input (flite's rate) */
+    {
+        size_t n16;
+        voice_spec v = SRC;
+        float *s16 = gen_voice(&v, 3.0, 16000, &n16);
+        vx__pcm out = convert(s16, n16, 16000, st, &set, 7u, 24000);
+        assert_int_equal(out.rate_hz, 24000);
+        assert_true(fabs(level_db(out.x, out.n, 24000) - lt) < 1.0);
+        vx__pcm_free(&out);
+        free(s16);
+    }
+    vx__conv_stats_free(st);
+    free(src);
+    free(tgt);
+}
+
+static void test_determinism_and_temperature(void **state)
+{
+    size_t ns, nt;
+    float *src = gen_voice(&SRC, 3.0, 22050, &ns);
+    float *tgt = gen_voice(&TGT, 3.0, 22050, &nt);
+    vx__conv_stats *st = make_stats(tgt, nt, 0);
+    vx_settings set;
+    vx__pcm a, b, c;
+    (void)state;
+    vx_settings_defaults(&set);
+    set.temperature = 1.0;
+    a = convert(src, ns, 22050, st, &set, 42u, 24000);
+    b = convert(src, ns, 22050, st, &set, 42u, 24000);
+    c = convert(src, ns, 22050, st, &set, 43u, 24000);
+    assert_int_equal(a.n, b.n);
+    assert_memory_equal(a.x, b.x, a.n * sizeof *a.x);
+    assert_true(a.n != c.n || memcmp(a.x, c.x, a.n * sizeof *a.x) != 0);
+    vx__pcm_free(&a);
+    vx__pcm_free(&b);
+    vx__pcm_free(&c);
+    /* temperature at its minimum: no variation, the seed does not matter */
+    set.temperature = 0.1;
+    a = convert(src, ns, 22050, st, &set, 42u, 24000);
+    b = convert(src, ns, 22050, st, &set, 4242u, 24000);
+    assert_int_equal(a.n, b.n);
+    assert_memory_equal(a.x, b.x, a.n * sizeof *a.x);
+    vx__pcm_free(&a);
+    vx__pcm_free(&b);
+    vx__conv_stats_free(st);
+    free(src);
+    free(tgt);
+}
+
+/* pYIN log-F0 spread of a 22050 Hz signal */
+static double f0_spread(const float *x, size_t n, double *mean)
+{
+    vx_analysis *a = analyze(x, n, 0);
+    const double sp = sqrt(log(1.0 + (a->pitch_std_hz / a->pitch_mean_hz) *
+                                         (a->pitch_std_hz / a->pitch_mean_hz)));
+    *mean = a->pitch_mean_hz;
+    vx_analysis_free(a);
+    return sp;
+}
+
+static void test_exaggeration_monotonic(void **state)
+{
+    static const double ex[4] = {0.0, 0.3, 0.7, 1.0};
+    size_t ns, nt;
+    float *src = gen_voice(&SRC, 4.0, 22050, &ns);
+    float *tgt = gen_voice(&TGT, 4.0, 22050, &nt);
+    vx__conv_stats *st = make_stats(tgt, nt, 0);
+    vx_settings set;
+    double prev = -1.0, m;
+    int i;
+    (void)state;
+    vx_settings_defaults(&set);
+    set.temperature = 0.1;
+    for (i = 0; i < 4; i++) {
+        vx__pcm out;
+        double sp;
+        set.exaggeration = ex[i];
+        out = convert(src, ns, 22050, st, &set, 1u, 22050);
+        sp = f0_spread(out.x, out.n, &m);
+        if (verbose())
+            print_message("exaggeration %.1f: log-F0 spread %.4f (%.2f st), mean %.1f Hz\n", ex[i],
+                          sp, 12.0 * sp / log(2.0), m);
+        assert_true(sp > prev);
+        prev = sp;
+        vx__pcm_free(&out);
+    }
+    vx__conv_stats_free(st);
+    free(src);
+    free(tgt);
+}
+
+static void test_cfg_weight_rate(void **state)
+{
+    size_t ns, nt;
+    voice_spec fast = TGT;
+    float *src, *tgt;
+    vx__conv_stats *st;
+    vx_settings set;
+    vx__pcm a, b;
+    (void)state;
+    fast.syl_s = 5.0;
+    src = gen_voice(&SRC, 4.0, 22050, &ns);
+    tgt = gen_voice(&fast, 4.0, 22050, &nt);
+    st = make_stats(tgt, nt, 1);
+    vx_settings_defaults(&set);
+    set.temperature = 0.1;
+    set.cfg_weight = 0.0;
+    a = convert(src, ns, 22050, st, &set, 1u, 22050);
+    set.cfg_weight = 1.0;
+    b = convert(src, ns, 22050, st, &set, 1u, 22050);
+    if (verbose())
+        print_message("cfg_weight 0: %.3f s, 1: %.3f s (source %.3f s, rate 3.5 -> 5 syl/s)\n",
+                      (double)a.n / 22050, (double)b.n / 22050, (double)ns / 22050);
+    assert_true(fabs((double)a.n / (double)ns - 1.0) < 0.02);
+    assert_true((double)b.n < 0.85 * (double)ns);
+    vx__pcm_free(&a);
+    vx__pcm_free(&b);
+    vx__conv_stats_free(st);
+    free(src);
+    free(tgt);
+}
+
+static void test_silence_and_noise(void **state)
+{
+    const size_t n = 22050 * 2;
+    float *x = calloc(n, sizeof *x);
+    size_t nt, i, clipped = 0;
+    float *tgt = gen_voice(&TGT, 3.0, 22050, &nt);
+    vx__conv_stats *st = make_stats(tgt, nt, 0);
+    vx_settings set;
+    vx__pcm out;
+    uint32_t s = 3u;
+    double peak = 0.0;
+    (void)state;
+    vx_settings_defaults(&set);
+    out = convert(x, n, 22050, st, &set, 1u, 24000);
+    for (i = 0; i < out.n; i++)
+        assert_true(out.x[i] == 0.0f);
+    vx__pcm_free(&out);
+    /* full-scale noise */
+    for (i = 0; i < n; i++)
+        x[i] = (float)(noise(&s) >= 0.0 ? 1.0 : -1.0) * (float)fabs(noise(&s));
+    x[100] = 1.0f;
+    out = convert(x, n, 22050, st, &set, 1u, 48000);
+    for (i = 0; i < out.n; i++) {
+        assert_true(isfinite(out.x[i]));
+        if (fabs(out.x[i]) > peak)
+            peak = fabs(out.x[i]);
+        if (fabs(out.x[i]) >= 0.999f)
+            clipped++;
+    }
+    if (verbose())
+        print_message("noise: peak %.3f, clipped %zu\n", peak, clipped);
+    assert_true(peak <= 0.97);
+    assert_int_equal(clipped, 0);
+    vx__pcm_free(&out);
+    /* full-scale square wave toward a loud target: the limiter holds */
+    for (i = 0; i < n; i++)
+        x[i] = ((i / 50) & 1) ? 1.0f : -1.0f;
+    out = convert(x, n, 22050, st, &set, 1u, 16000);
+    for (i = 0; i < out.n; i++)
+        assert_true(isfinite(out.x[i]) && fabs(out.x[i]) <= 0.97f);
+    vx__pcm_free(&out);
+    vx__conv_stats_free(st);
+    free(tgt);
+    free(x);
+}
+
+static void test_misuse(void **state)
+{
+    size_t nt;
+    float *tgt = gen_voice(&TGT, 1.0, 22050, &nt);
+    vx__conv_stats *st = make_stats(tgt, nt, 0), *st2 = NULL;
+    vx_settings set, bad;
+    vx__pcm in = {tgt, nt, 22050}, out = {NULL, 0, 0}, empty = {tgt, 0, 22050};
+    vx__pcm nul = {NULL, 10, 22050}, badrate = {tgt, nt, 0};
+    vx_error e;
+    float nanbuf[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    vx__pcm nanin = {nanbuf, 4, 22050};
+    (void)state;
+    nanbuf[2] = NAN;
+    vx_settings_defaults(&set);
+    bad = set;
+    bad.temperature = 5.0;
+    assert_int_equal(vx__convert(NULL, st, &set, 1, 24000, &out, &e), VX_EINVAL);
+    assert_int_equal(e.code, VX_EINVAL);
+    assert_int_equal(vx__convert(&in, NULL, &set, 1, 24000, &out, &e), VX_EINVAL);
+    assert_int_equal(vx__convert(&in, st, NULL, 1, 24000, &out, &e), VX_EINVAL);
+    assert_int_equal(vx__convert(&in, st, &set, 1, 24000, NULL, &e), VX_EINVAL);
+    assert_int_equal(vx__convert(&empty, st, &set, 1, 24000, &out, &e), VX_EINVAL);
+    assert_int_equal(vx__convert(&nul, st, &set, 1, 24000, &out, &e), VX_EINVAL);
+    assert_int_equal(vx__convert(&badrate, st, &set, 1, 24000, &out, &e), VX_EINVAL);
+    assert_int_equal(vx__convert(&in, st, &set, 1, 0, &out, &e), VX_EINVAL);
+    assert_int_equal(vx__convert(&in, st, &set, 1, 1000000, &out, &e), VX_EINVAL);
+    assert_int_equal(vx__convert(&in, st, &bad, 1, 24000, &out, &e), VX_EINVAL);
+    assert_non_null(strstr(e.message, "temperature"));
+    assert_int_equal(vx__convert(&nanin, st, &set, 1, 24000, &out, &e), VX_EINVAL);
+    assert_null(out.x);
+    assert_int_equal(vx__conv_stats_new(NULL, nt, 22050, NULL, &st2, &e), VX_EINVAL);
+    assert_int_equal(vx__conv_stats_new(tgt, 0, 22050, NULL, &st2, &e), VX_EINVAL);
+    assert_int_equal(vx__conv_stats_new(tgt, nt, 100, NULL, &st2, &e), VX_EINVAL);
+    assert_int_equal(vx__conv_stats_new(tgt, nt, 22050, NULL, NULL, &e), VX_EINVAL);
+    assert_int_equal(vx__conv_stats_new(nanbuf, 4, 22050, NULL, &st2, &e), VX_EINVAL);
+    assert_null(st2);
+    /* NULL analysis is allowed: the converter analyses the reference itself */
+    assert_int_equal(vx__conv_stats_new(tgt, nt, 22050, NULL, &st2, &e), VX_OK);
+    vx__conv_stats_free(st2);
+    vx__conv_stats_free(NULL);
+    vx__pcm_free(NULL);
+    vx__conv_stats_free(st);
+    free(tgt);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_freqt_matches_sptk),
+        cmocka_unit_test(test_mlsa_matches_sptk),
+        cmocka_unit_test(test_moves_toward_target),
+        cmocka_unit_test(test_level_and_rates),
+        cmocka_unit_test(test_determinism_and_temperature),
+        cmocka_unit_test(test_exaggeration_monotonic),
+        cmocka_unit_test(test_cfg_weight_rate),
+        cmocka_unit_test(test_silence_and_noise),
+        cmocka_unit_test(test_misuse),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
