@@ -239,7 +239,14 @@ static json_t *result_json(const vx_clone_result *r, const char *out_path, unsig
     json_object_set_new(j, "audio_format",
                         json_string(r->effective.audio_format == VX_AUDIO_FORMAT_MP3 ? "mp3"
                                                                                       : "wav"));
-    json_object_set_new(j, "seed", json_integer((json_int_t)seed));
+    /* JSON readers keep integers exactly up to 2^53; larger seeds as text */
+    if (seed <= 9007199254740991ull) {
+        json_object_set_new(j, "seed", json_integer((json_int_t)seed));
+    } else {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%llu", seed);
+        json_object_set_new(j, "seed", json_string(buf));
+    }
     json_object_set_new(t, "synth_ms", json_real(r->synth_ms));
     json_object_set_new(t, "convert_ms", json_real(r->convert_ms));
     json_object_set_new(t, "total_ms", json_real(r->total_ms));

@@ -14,14 +14,15 @@
  * bytes, a language tag, valid settings), apply auto_optimize (cfg_weight =
  * 0 for non-English, reported as adjusted), then for the preferred engine of
  * the language (vx__engine_choose; falls back to the next engine when one
- * fails): split the text at sentence ends (. ! ? ; and their CJK, Arabic and
+ * fails -- not when the text is at fault, EINVAL): split the text at sentence ends (. ! ? ; and their CJK, Arabic and
  * Devanagari forms, or line breaks; pieces over 400 bytes are cut at a comma
  * or a space), synthesise each piece with a seed derived from (seed, piece
  * index), trim its silences to 30 ms margins and join the pieces with a
  * 250 ms pause (80 ms inside a sentence), each edge crossfaded over 10 ms
- * with raised-cosine gains, so no join can click.  Only the synthesizer
- * calls are serialised (engine lock); the converter (vx__convert), the
- * verification analysis and the encoding run in parallel.  With
+ * with raised-cosine gains, so no join can click.  Nothing here is
+ * serialised: espeak-ng synthesises in worker processes, only flite's calls
+ * take the engine lock, and the converter (vx__convert), the verification
+ * analysis and the encoding run in parallel.  With
  * verify_quality the output is resampled to 22050 Hz, analysed like the
  * reference and scored (SPEC section 3 formula + voiceprint cosine).
  */
@@ -44,6 +45,9 @@
 #define XFADE_MS 10
 #define MARGIN_MS 30
 #define SILENCE_THR 0.003f
+/* a piece whose peak stays below -34 dBFS is silence (flite says "..." as a
+ * 0.23 s breath at -46 dBFS) */
+#define SPEECH_PEAK_MIN 0.02f
 #define N_CAL 32
 /* Parameters no conversion of a recording uses: the token-sampling ones,
  * and auto_optimize (a recording has no target language to adapt to). */
@@ -450,6 +454,16 @@ static void trim_range(const vx__pcm *p, size_t margin, size_t *lo, size_t *hi)
     *hi = z + margin < p->n ? z + margin : p->n;
 }
 
+static float peak_of(const vx__pcm *p)
+{
+    float m = 0.0f;
+    size_t i;
+    for (i = 0; i < p->n; i++)
+        if (fabsf(p->x[i]) > m)
+            m = fabsf(p->x[i]);
+    return m;
+}
+
 /* ---- synthesis of a whole text by one engine ----------------------------- */
 
 static int synth_text(const vx__engine *e, const char *tag, const char *text,
@@ -485,7 +499,7 @@ static int synth_text(const vx__engine *e, const char *tag, const char *text,
         margin = (size_t)rate * MARGIN_MS / 1000;
         xf = (size_t)rate * XFADE_MS / 1000;
         trim_range(&p, margin, &lo, &hi);
-        if (hi > lo) {
+        if (hi > lo && peak_of(&p) >= SPEECH_PEAK_MIN) {
             if (b.n > 0) {
                 size_t pause = (size_t)rate *
                                (pl->p[i - 1].sentence_end ? PAUSE_SENTENCE_MS : PAUSE_CLAUSE_MS) /
@@ -661,7 +675,9 @@ int vx_clone_text(const vx_voice *voice, const char *lang, const char *text,
             rc = calibrated_fit(voice, eng, tag, base, eff.enable_caching, &fit, err);
         if (rc == VX_OK)
             rc = synth_text(eng, tag, text, &pl, &fit, &eff, seed, &pcm, err);
-        if (rc == VX_OK || rc == VX_ENOMEM)
+        /* fall back on engine failures, not on the text (EINVAL: nothing to
+         * speak, kanji without a reading) nor on ENOMEM */
+        if (rc == VX_OK || rc == VX_ENOMEM || rc == VX_EINVAL)
             break;
         if (!first_err[0] && err)
             snprintf(first_err, sizeof first_err, "%s", err->message);

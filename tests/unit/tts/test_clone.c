@@ -179,6 +179,9 @@ static void test_bad_inputs(void **state)
     assert_non_null(strstr(e.message, "empty"));
     assert_int_equal(vx_clone_text(g_male, "en", "  \n\t ", NULL, 0, &r, &e), VX_EINVAL);
     assert_int_equal(vx_clone_text(g_male, "en", NULL, NULL, 0, &r, &e), VX_EINVAL);
+    assert_int_equal(vx_clone_text(g_male, "en", "...", NULL, 0, &r, &e), VX_EINVAL);
+    assert_non_null(strstr(e.message, "nothing to speak"));
+    assert_int_equal(vx_clone_text(g_male, "fr", " ... ", NULL, 0, &r, &e), VX_EINVAL);
     assert_int_equal(vx_clone_text(NULL, "en", "Hi.", NULL, 0, &r, &e), VX_EINVAL);
     assert_int_equal(vx_clone_text(g_male, "en", "Hi.", NULL, 0, NULL, &e), VX_EINVAL);
     big = malloc(VX_CLONE_MAX_TEXT + 2);
