@@ -9,8 +9,9 @@
  * (unknown keys and wrong types are refused before any work, exit 2), but a
  * target whose language or text is missing, empty or unsupported only fails
  * that language: the library reports it in the result and the others are
- * still written.  Exit status: 0 every language ok, 1 at least one language
- * failed or a file could not be read or written, 2 usage or job error.
+ * still written.  Exit status: 0 every language ok; 1 at least one language
+ * failed, the voice could not be used or an output could not be written; 2
+ * usage or job error (unreadable or invalid job: nothing is run).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -37,11 +38,11 @@ static void usage_pipeline(FILE *f)
             "  {\"voice\": \"ref.wav\", \"settings\": {\"preset\": \"fast\", ...},\n"
             "   \"seed\": 0, \"targets\": [{\"language\": \"fr\", \"text\": \"...\"}, ...]}\n"
             "(\"voice\" relative to the job file's directory; \"settings\" and \"seed\"\n"
-            "optional; at most %d targets of at most %d bytes of text each).\n"
-            "Writes DIR/<language>.wav (or .mp3, as settings.audio_format; <language>-<index>\n"
-            "when a language occurs twice) for every language that succeeded, and\n"
-            "DIR/result.json (status, engine, duration, timings, similarity, errors).\n"
-            "A language that fails does not stop the others.\n"
+            "optional; at most %d targets, each text at most %d bytes, %d together).\n"
+            "Writes DIR/<language>.wav (or .mp3, as settings.audio_format;\n"
+            "DIR/<language>-<index>.<ext> when a language occurs twice) for every\n"
+            "language that succeeded, and DIR/result.json (status, engine, duration,\n"
+            "timings, similarity, errors).  A language that fails does not stop the others.\n"
             "\n"
             "  --out-dir DIR      output directory (created if missing)\n"
             "  --seed N           seed of the run (overrides the job's; default 0)\n"
@@ -50,9 +51,10 @@ static void usage_pipeline(FILE *f)
             "  --progress         progress lines on stderr\n"
             "  -h, --help         this help\n"
             "\n"
-            "Exit status: 0 all languages ok, 1 some language failed or I/O error,\n"
-            "2 usage or job error.\n",
-            VX_PIPELINE_MAX_TARGETS, VX_PIPELINE_MAX_TEXT);
+            "Exit status: 0 all languages ok; 1 some language failed (the others are\n"
+            "written), the voice could not be used or an output could not be written;\n"
+            "2 usage or job error (nothing run).\n",
+            VX_PIPELINE_MAX_TARGETS, VX_PIPELINE_MAX_TEXT, VX_PIPELINE_MAX_TOTAL_TEXT);
 }
 
 static char *read_file(const char *path, size_t *len, char *why, size_t why_cap)

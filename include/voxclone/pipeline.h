@@ -32,6 +32,11 @@
 #define VX_PIPELINE_MAX_TARGETS 32
 /** Longest text of one target, in bytes (longer: that item fails, ELIMIT). */
 #define VX_PIPELINE_MAX_TEXT VX_CLONE_MAX_TEXT
+/** Most text of one run, all targets together, in bytes (more: ELIMIT,
+ *  nothing is run).  Bounds the memory of a run: the result holds every
+ *  item's samples and encoded audio, about 6 bytes per sample (float +
+ *  PCM16), i.e. ~0.6 GB for 64 KiB of text (~70 min of speech) at 24 kHz. */
+#define VX_PIPELINE_MAX_TOTAL_TEXT 65536
 /** Longest language code kept in a result (longer codes fail, EINVAL). */
 #define VX_PIPELINE_MAX_LANGUAGE 35
 
@@ -118,7 +123,8 @@ uint64_t vx_pipeline_item_seed(uint64_t seed, size_t index);
  * EINTERNAL...).
  * Errors of the call (nothing is run, *out untouched): EINVAL (NULL voice,
  * out, or targets with n > 0; n == 0; invalid settings), ELIMIT (n >
- * VX_PIPELINE_MAX_TARGETS), ENOMEM.
+ * VX_PIPELINE_MAX_TARGETS; texts longer than VX_PIPELINE_MAX_TOTAL_TEXT
+ * together), ENOMEM.
  */
 int vx_pipeline_run(const vx_voice *voice, const vx_settings *settings,
                     const vx_pipeline_target *targets, size_t n, uint64_t seed,

@@ -77,7 +77,7 @@ static double dbg_now(void)
 
 /* Tuning constants (overridable with -D for evaluation builds only). */
 #ifndef SEL_DB
-#define SEL_DB 17.0           /* envelope statistics: frames within this of the loudest */
+#define SEL_DB 25.0           /* envelope statistics: frames within this of the loudest */
 #endif
 #define LEVEL_GATE_DB 40.0    /* level: 20 ms frames within this of the loudest */
 #define MIN_CLASS_FRAMES 20   /* per class, for an envelope transfer (100 ms) */
@@ -86,7 +86,7 @@ static double dbg_now(void)
 #endif
 #define SKIP_RANGE 0.10       /* |g - 1| below which the range is left alone */
 #ifndef ENV_LO_DB
-#define ENV_LO_DB (-30.0)     /* limits of the differential filter's response */
+#define ENV_LO_DB (-18.0)     /* limits of the differential filter's response */
 #endif
 #ifndef ENV_HI_DB
 #define ENV_HI_DB 12.0
@@ -95,6 +95,8 @@ static double dbg_now(void)
 #define VAR_WEIGHT 0.0        /* 0: mean transfer only; 1: full variance transfer */
 #endif
 #define LIMIT_PEAK 0.966      /* -0.3 dBFS */
+#define UNWARP_LIM_DB 24.0    /* limit of the formant-preservation filter */
+#define PYIN_HOP 512          /* vx_frames: frame i centred on sample i * 512 */
 #define RATE_MIN 0.7          /* speaking-rate ratio limited to 0.7..1/0.7 */
 #define RETRY_SEMITONES 0.3   /* F0 mean error after the first pass that earns a second */
 #define MIN_RATE 8000
@@ -341,28 +343,30 @@ int vx__conv_stats_new(const float *x, size_t n, int rate_hz, const vx_analysis 
         free(s);
         return rc;
     }
+    /* pYIN with frames: the F0 track of the envelope analysis (and the
+     * speaking rate when the analysis given has no metrics) */
+    rc = pitch_analysis(x22, n22, a ? a->pitch_mode : VX_PITCH_LIBROSA, &own, err);
+    if (rc != VX_OK) {
+        free(x22);
+        free(s);
+        return rc;
+    }
     s->rate_syl_s = NAN;
     if (a && a->has_metrics && isfinite(a->metrics.speaking_rate_syl_s))
         s->rate_syl_s = a->metrics.speaking_rate_syl_s;
-    if (!a || !isfinite(s->rate_syl_s)) {
-        rc = pitch_analysis(x22, n22, a ? a->pitch_mode : VX_PITCH_LIBROSA, &own, err);
-        if (rc != VX_OK) {
-            free(x22);
-            free(s);
-            return rc;
-        }
+    else
         s->rate_syl_s = speaking_rate(x22, n22, own);
-        if (!a)
-            a = own;
-    }
+    if (!a)
+        a = own;
     s->pitch_mode = a->pitch_mode;
     s->has_pitch = a->n_voiced > 0 && a->pitch_mean_hz > 0.0;
     s->pitch_mean_hz = a->pitch_mean_hz;
     s->pitch_std_hz = a->pitch_std_hz;
-    vx_analysis_free(own);
 
     s->level_db = active_level_db(x22, n22, VX__CV_RATE, &s->has_level);
-    rc = vx__cv_analyze(x22, n22, &fr);
+    rc = vx__cv_analyze(x22, n22, own->frames ? own->frames->f0_hz : NULL,
+                        own->frames ? own->frames->n : 0, PYIN_HOP, &fr);
+    vx_analysis_free(own);
     free(x22);
     if (rc != VX_OK) {
         free(s);
@@ -580,22 +584,30 @@ static int plan_prosody(const vx_analysis *syn, const vx__conv_stats *t, const v
     return PLAN_ACTIVE | (f0_active ? PLAN_F0 : 0);
 }
 
-/* Differential MLSA filter toward the target class means. */
-static int envelope_transfer(double *x, size_t n, const vx__conv_stats *t, double fmax_hz)
+/* Differential MLSA filter on z (nz samples): toward the target class means
+ * (class statistics src of the unmodified synthetic signal, analysed in
+ * frx), plus, when the prosody step resampled by rho, the per-frame filter
+ * that puts the original envelope back (formant preservation).  Output
+ * sample q of z sits at original position P(q), dP/dq = speed (rho, speed
+ * per original sample, NULL when the prosody step did nothing). */
+static int envelope_transfer(double *z, size_t nz, const vx__cv_frames *frx,
+                             const vx__cv_class_stats *src, const vx__conv_stats *t,
+                             double fmax_hz, const double *rho, const double *speed,
+                             size_t n_orig)
 {
-    vx__cv_frames fr;
-    vx__cv_class_stats src;
-    double diff[2][VX__CV_DIM], *d = NULL, *sm = NULL;
+    double diff[2][VX__CV_DIM], *d = NULL, *sm = NULL, *Pf = NULL;
+    const size_t nf = nz / VX__CV_HOP + 1;
     int cl, k, any = 0, diff_ok[2];
     size_t i;
-    if (vx__cv_analyze(x, n, &fr) != VX_OK)
-        return VX_ENOMEM;
-    vx__cv_class_stats_compute(&fr, SEL_DB, &src);
     for (cl = 0; cl < 2; cl++) {
-        const int ok = src.count[cl] >= MIN_CLASS_FRAMES && t->env.count[cl] >= MIN_CLASS_FRAMES;
+        int ok = src->count[cl] >= MIN_CLASS_FRAMES && t->env.count[cl] >= MIN_CLASS_FRAMES;
+#ifdef VX_CONVERT_DEBUG
+        if (cl == 0 && getenv("NO_UV"))
+            ok = 0;
+#endif
         diff_ok[cl] = ok;
         for (k = 0; k < VX__CV_DIM; k++)
-            diff[cl][k] = ok ? t->env.mean[cl][k] - src.mean[cl][k] : 0.0;
+            diff[cl][k] = ok ? t->env.mean[cl][k] - src->mean[cl][k] : 0.0;
         diff[cl][0] = 0.0;
         if (ok) {
             vx__cv_limit_response(diff[cl], ENV_LO_DB, ENV_HI_DB, fmax_hz);
@@ -603,39 +615,58 @@ static int envelope_transfer(double *x, size_t n, const vx__conv_stats *t, doubl
             any = 1;
         }
     }
-    if (!any) {
-        vx__cv_frames_free(&fr);
+    if (!any && !rho)
         return VX_OK;
-    }
-    d = malloc(fr.n * VX__CV_DIM * sizeof *d);
-    sm = malloc(fr.n * VX__CV_DIM * sizeof *sm);
-    if (!d || !sm) {
+    d = malloc(nf * VX__CV_DIM * sizeof *d);
+    sm = malloc(nf * VX__CV_DIM * sizeof *sm);
+    Pf = malloc(nf * sizeof *Pf);
+    if (!d || !sm || !Pf) {
         free(d);
         free(sm);
-        vx__cv_frames_free(&fr);
+        free(Pf);
         return VX_ENOMEM;
     }
-    for (i = 0; i < fr.n; i++) {
-        const int c = fr.voiced[i] ? 1 : 0;
+    /* original position of every output frame */
+    if (speed) {
+        double Q = 0.0;
+        size_t p = 0;
+        for (i = 0; i < nf; i++) {
+            const double q = (double)(i * VX__CV_HOP);
+            while (p < n_orig && Q + 1.0 / speed[p] <= q) {
+                Q += 1.0 / speed[p];
+                p++;
+            }
+            Pf[i] = p < n_orig ? (double)p + (q - Q) * speed[p] : (double)n_orig;
+        }
+    } else {
+        for (i = 0; i < nf; i++)
+            Pf[i] = (double)(i * VX__CV_HOP);
+    }
+    for (i = 0; i < nf; i++) {
+        size_t fo = (size_t)(Pf[i] / VX__CV_HOP + 0.5);
+        int c;
+        if (fo >= frx->n)
+            fo = frx->n - 1;
+        c = frx->voiced[fo] ? 1 : 0;
         memcpy(d + i * VX__CV_DIM, diff[c], sizeof diff[0]);
         if (VAR_WEIGHT > 0.0 && diff_ok[c]) {
             /* variance normalisation of the frame's deviation from its
              * class mean: (sigma_t / sigma_s - 1) * (c - mu_s), ratio
              * limited to 0.5..2 */
             for (k = 1; k < VX__CV_DIM; k++) {
-                double r = src.std[c][k] > 1e-9 ? t->env.std[c][k] / src.std[c][k] : 1.0;
+                double r = src->std[c][k] > 1e-9 ? t->env.std[c][k] / src->std[c][k] : 1.0;
                 if (r < 0.5)
                     r = 0.5;
                 if (r > 2.0)
                     r = 2.0;
                 d[i * VX__CV_DIM + k] +=
-                    VAR_WEIGHT * (r - 1.0) * (fr.mc[i * VX__CV_DIM + k] - src.mean[c][k]);
+                    VAR_WEIGHT * (r - 1.0) * (frx->mc[fo * VX__CV_DIM + k] - src->mean[c][k]);
             }
         }
     }
     /* 5-frame (25 ms) moving average across class changes */
-    for (i = 0; i < fr.n; i++) {
-        size_t lo = i >= 2 ? i - 2 : 0, hi = i + 2 < fr.n ? i + 2 : fr.n - 1, j;
+    for (i = 0; i < nf; i++) {
+        size_t lo = i >= 2 ? i - 2 : 0, hi = i + 2 < nf ? i + 2 : nf - 1, j;
         for (k = 0; k < VX__CV_DIM; k++) {
             double acc = 0.0;
             for (j = lo; j <= hi; j++)
@@ -643,9 +674,35 @@ static int envelope_transfer(double *x, size_t n, const vx__conv_stats *t, doubl
             sm[i * VX__CV_DIM + k] = acc / (double)(hi - lo + 1);
         }
     }
+    /* formant preservation: undo the resampling's frequency scaling */
+    if (rho) {
+        double c[VX__CV_DIM], u[VX__CV_DIM];
+        for (i = 0; i < nf; i++) {
+            const double fp = Pf[i] / VX__CV_HOP;
+            size_t f0 = (size_t)fp, ip = (size_t)Pf[i];
+            double fr = fp - (double)f0, r;
+            if (f0 + 1 >= frx->n) {
+                f0 = frx->n - 1;
+                fr = 0.0;
+            }
+            if (ip >= n_orig)
+                ip = n_orig - 1;
+            r = rho[ip];
+            if (fabs(r - 1.0) < 1e-3)
+                continue;
+            for (k = 0; k < VX__CV_DIM; k++) {
+                const double a = frx->mc[f0 * VX__CV_DIM + k];
+                const double b = f0 + 1 < frx->n ? frx->mc[(f0 + 1) * VX__CV_DIM + k] : a;
+                c[k] = a + (b - a) * fr;
+            }
+            vx__cv_unwarp_filter(c, r, UNWARP_LIM_DB, u);
+            for (k = 0; k < VX__CV_DIM; k++)
+                sm[i * VX__CV_DIM + k] += u[k];
+        }
+    }
     free(d);
-    vx__cv_frames_free(&fr);
-    k = vx__cv_mlsa_filter(x, n, sm, (n / VX__CV_HOP) + 1);
+    free(Pf);
+    k = vx__cv_mlsa_filter(z, nz, sm, nf);
     free(sm);
     return k;
 }
@@ -711,6 +768,8 @@ int vx__convert(const vx__pcm *in, const vx__conv_stats *target, const vx_settin
     double *o = NULL;
     size_t n = 0, ny = 0, nz = 0, no = 0, i;
     vx_analysis *syn = NULL;
+    vx__cv_frames frx;
+    vx__cv_class_stats src;
     double speed0 = 1.0, lvl, gain = 1.0;
     float *res = NULL;
     int rc, ok = 0, act;
@@ -734,6 +793,7 @@ int vx__convert(const vx__pcm *in, const vx__conv_stats *target, const vx_settin
     if (!all_finite(in->x, in->n))
         return vx__error_set(err, VX_EINVAL, "convert: input has NaN/Inf samples");
 
+    memset(&frx, 0, sizeof frx);
 #ifdef VX_CONVERT_DEBUG
     double dbg_t0 = dbg_now();
 #endif
@@ -742,11 +802,21 @@ int vx__convert(const vx__pcm *in, const vx__conv_stats *target, const vx_settin
         return rc;
     DBG_T("resample-in");
 
-    /* 1-2: prosody (pitch, timing) */
+    /* the unmodified synthetic speech: pYIN, envelope frames and class
+     * statistics */
     rc = pitch_analysis(x, n, target->pitch_mode, &syn, err);
     if (rc != VX_OK)
         goto fail;
     DBG_T("pyin");
+    if (vx__cv_analyze(x, n, syn->frames ? syn->frames->f0_hz : NULL,
+                       syn->frames ? syn->frames->n : 0, PYIN_HOP, &frx) != VX_OK) {
+        rc = vx__error_set(err, VX_ENOMEM, "convert: out of memory");
+        goto fail;
+    }
+    vx__cv_class_stats_compute(&frx, SEL_DB, &src);
+    DBG_T("analyze");
+
+    /* 1-2: prosody (pitch, timing) */
     if (s->cfg_weight > 0.0 && isfinite(target->rate_syl_s) && target->rate_syl_s > 0.0) {
         const double sr = speaking_rate(x, n, syn);
         if (isfinite(sr) && sr > 0.0) {
@@ -818,23 +888,29 @@ int vx__convert(const vx__pcm *in, const vx__conv_stats *target, const vx_settin
             free(z);
             z = NULL;
         }
-        free(x);
-        x = z;
-        n = nz;
-        z = NULL;
+    } else {
+        z = x;
+        nz = n;
+        x = NULL;
     }
-    free(rho);
-    free(speed);
-    rho = speed = NULL;
 
-    /* 3: envelope */
+    /* 3: envelope (and formant preservation) */
 #ifdef VX_CONVERT_DEBUG
     if (!getenv("NO_ENV"))
 #endif
-    if (envelope_transfer(x, n, target, 0.5 * in->rate_hz) != VX_OK) {
+    if (envelope_transfer(z, nz, &frx, &src, target, 0.5 * in->rate_hz, act ? rho : NULL,
+                          act ? speed : NULL, n) != VX_OK) {
         rc = vx__error_set(err, VX_ENOMEM, "convert: out of memory");
         goto fail;
     }
+    vx__cv_frames_free(&frx);
+    free(x);
+    free(rho);
+    free(speed);
+    x = rho = speed = NULL;
+    x = z;
+    n = nz;
+    z = NULL;
 
     DBG_T("envelope");
     /* 4: rate, level, peaks */
@@ -879,6 +955,7 @@ int vx__convert(const vx__pcm *in, const vx__conv_stats *target, const vx_settin
     return VX_OK;
 fail:
     vx_analysis_free(syn);
+    vx__cv_frames_free(&frx);
     free(x);
     free(rho);
     free(speed);

@@ -200,12 +200,15 @@ void vx__cv_mc2b(const double *mc, double *b, int m, double a)
 /* Frame analysis                                                            */
 /* ------------------------------------------------------------------------ */
 
-#define VOI_WIN 1024
-#define VOI_FFT 2048
-#define VOI_MIN_LAG (VX__CV_RATE / 450)
-#define VOI_MAX_LAG (VX__CV_RATE / 55)
-#define VOI_THRESHOLD 0.5
-#define VOI_GATE_DB 45.0
+#define CT_FFT 2048         /* holds 3 periods of 55 Hz at 22050 Hz */
+#define CT_F0_UNVOICED 500.0 /* CheapTrick's default F0 for unvoiced frames */
+#define CT_F0_MIN 55.0
+#define CT_F0_MAX 800.0
+#define CT_Q1 (-0.15)        /* compensation lifter (WORLD) */
+#define CT_M1 384            /* cepstral length handed to freqt (at most) */
+#ifndef CT_LIFT_PERIODS
+#define CT_LIFT_PERIODS 100.0 /* ... and at most this many pitch periods */
+#endif
 
 void vx__cv_frames_free(vx__cv_frames *f)
 {
@@ -217,143 +220,211 @@ void vx__cv_frames_free(vx__cv_frames *f)
     memset(f, 0, sizeof *f);
 }
 
-int vx__cv_analyze(const double *x, size_t len, vx__cv_frames *out)
+/* F0 (Hz, 0 when unvoiced) of the pitch track at sample position c */
+static double track_f0(const double *f0, size_t n, size_t hop, double c)
 {
-    vx__cv_fft fa, fv;
-    double *win = NULL, *vwin = NULL, *vwac = NULL, *buf = NULL, *re = NULL, *im = NULL;
-    double *c = NULL, *work = NULL, *peak = NULL;
-    size_t nf = 1 + len / VX__CV_HOP, i, k;
-    double emax = -400.0, wsum2 = 0.0;
-    int rc = VX_ENOMEM;
+    const double t = c / (double)hop;
+    size_t i0, i1;
+    double fr;
+    if (!f0 || n == 0)
+        return 0.0;
+    if (t >= (double)(n - 1))
+        return f0[n - 1] > 0.0 ? f0[n - 1] : 0.0;
+    i0 = (size_t)t;
+    i1 = i0 + 1;
+    fr = t - (double)i0;
+    if (!(f0[fr < 0.5 ? i0 : i1] > 0.0))
+        return 0.0; /* nearest frame unvoiced */
+    if (f0[i0] > 0.0 && f0[i1] > 0.0)
+        return f0[i0] + (f0[i1] - f0[i0]) * fr;
+    return f0[fr < 0.5 ? i0 : i1];
+}
+
+int vx__cv_analyze(const double *x, size_t len, const double *f0_track, size_t n_track,
+                   size_t track_hop, vx__cv_frames *out)
+{
+    vx__cv_fft fft[3]; /* real FFT sizes 512, 1024, 2048 */
+    double *buf = NULL, *re = NULL, *im = NULL, *pw = NULL, *cs = NULL, *c = NULL;
+    double *work = NULL, *A = NULL;
+    size_t nf = 1 + len / VX__CV_HOP, i;
+    const size_t NMAX = CT_FFT, HMAX = CT_FFT / 2;
+    int rc = VX_ENOMEM, t, m;
 
     memset(out, 0, sizeof *out);
-    memset(&fa, 0, sizeof fa);
-    memset(&fv, 0, sizeof fv);
-    if (vx__cv_fft_init(&fa, VX__CV_WIN / 2) != VX_OK || vx__cv_fft_init(&fv, VOI_FFT / 2) != VX_OK)
-        goto done;
-    win = malloc(VX__CV_WIN * sizeof *win);
-    vwin = malloc(VOI_WIN * sizeof *vwin);
-    vwac = malloc((VOI_MAX_LAG + 2) * sizeof *vwac);
-    buf = malloc(VOI_FFT * sizeof *buf);
-    re = malloc((VOI_FFT / 2 + 1) * sizeof *re);
-    im = malloc((VOI_FFT / 2 + 1) * sizeof *im);
-    c = malloc((VX__CV_WIN / 2 + 1) * sizeof *c);
-    work = malloc((VOI_FFT > 2 * VX__CV_DIM ? VOI_FFT : 2 * VX__CV_DIM) * sizeof *work);
-    peak = malloc(nf * sizeof *peak);
+    memset(fft, 0, sizeof fft);
+    for (t = 0; t < 3; t++)
+        if (vx__cv_fft_init(&fft[t], (size_t)128 << t) != VX_OK)
+            goto done;
+    buf = malloc(NMAX * sizeof *buf);
+    re = malloc((HMAX + 1) * sizeof *re);
+    im = malloc((HMAX + 1) * sizeof *im);
+    pw = malloc((HMAX + 1) * sizeof *pw);
+    cs = malloc((2 * HMAX + 2) * sizeof *cs);
+    c = malloc((CT_M1 + 1) * sizeof *c);
+    work = malloc((NMAX > 2 * VX__CV_DIM ? NMAX : 2 * VX__CV_DIM) * sizeof *work);
+    A = malloc((size_t)VX__CV_DIM * (CT_M1 + 1) * sizeof *A);
     out->mc = malloc(nf * VX__CV_DIM * sizeof *out->mc);
     out->voiced = malloc(nf * sizeof *out->voiced);
     out->energy_db = malloc(nf * sizeof *out->energy_db);
-    if (!win || !vwin || !vwac || !buf || !re || !im || !c || !work || !peak || !out->mc ||
-        !out->voiced || !out->energy_db)
+    if (!buf || !re || !im || !pw || !cs || !c || !work || !A || !out->mc || !out->voiced ||
+        !out->energy_db)
         goto done;
     out->n = nf;
 
-    /* Blackman window (SPTK's definition), normalised to unit power */
-    for (i = 0; i < VX__CV_WIN; i++) {
-        const double t = 2.0 * M_PI * (double)i / (double)(VX__CV_WIN - 1);
-        win[i] = 0.42 - 0.5 * cos(t) + 0.08 * cos(2.0 * t);
-        wsum2 += win[i] * win[i];
-    }
-    for (i = 0; i < VX__CV_WIN; i++)
-        win[i] /= sqrt(wsum2);
-    /* Hann window of the voicing frame and its autocorrelation */
-    for (i = 0; i < VOI_WIN; i++)
-        vwin[i] = 0.5 - 0.5 * cos(2.0 * M_PI * ((double)i + 0.5) / (double)VOI_WIN);
-    for (k = 0; k <= VOI_MAX_LAG + 1; k++) {
-        double s = 0.0;
-        for (i = 0; i + k < VOI_WIN; i++)
-            s += vwin[i] * vwin[i + k];
-        vwac[k] = s;
+    /* freqt is linear: its matrix, column i = freqt of the unit vector e_i,
+     * turns the recursion into independent dot products */
+    for (i = 0; i <= CT_M1; i++)
+        c[i] = 0.0;
+    for (i = 0; i <= CT_M1; i++) {
+        double col[VX__CV_DIM];
+        c[i] = 1.0;
+        vx__cv_freqt(c, (int)i, col, VX__CV_ORDER, VX__CV_ALPHA, work);
+        c[i] = 0.0;
+        for (m = 0; m < VX__CV_DIM; m++)
+            A[(size_t)m * (CT_M1 + 1) + i] = col[m];
     }
 
     for (size_t f = 0; f < nf; f++) {
-        const long centre = (long)(f * VX__CV_HOP);
-        double e = 0.0, pmax = 0.0, floor_p, mean = 0.0, best = 0.0;
-        long start = centre - VX__CV_WIN / 2;
-        /* --- mel-cepstrum --- */
-        for (i = 0; i < VX__CV_WIN; i++) {
-            const long j = start + (long)i;
-            const double v = (j >= 0 && (size_t)j < len) ? x[j] : 0.0;
-            buf[i] = v * win[i];
-            e += buf[i] * buf[i];
-        }
-        out->energy_db[f] = 10.0 * log10(e + 1e-20);
-        if (out->energy_db[f] > emax)
-            emax = out->energy_db[f];
-        vx__cv_rfft(&fa, buf, re, im, work);
-        for (i = 0; i <= VX__CV_WIN / 2; i++) {
-            const double p = re[i] * re[i] + im[i] * im[i];
-            c[i] = p;
-            if (p > pmax)
-                pmax = p;
-        }
-        floor_p = pmax * 1e-7 + 1e-20; /* 70 dB below the frame's strongest bin */
-        /* real cepstrum: inverse DFT of the even log-amplitude sequence */
-        for (i = 0; i <= VX__CV_WIN / 2; i++)
-            buf[i] = 0.5 * log(c[i] + floor_p);
-        for (i = VX__CV_WIN / 2 + 1; i < VX__CV_WIN; i++)
-            buf[i] = buf[VX__CV_WIN - i];
-        vx__cv_rfft(&fa, buf, re, im, work);
-        /* -> causal (minimum-phase) cepstrum */
-        c[0] = re[0] / VX__CV_WIN;
-        for (i = 1; i < VX__CV_WIN / 2; i++)
-            c[i] = 2.0 * re[i] / VX__CV_WIN;
-        c[VX__CV_WIN / 2] = re[VX__CV_WIN / 2] / VX__CV_WIN;
-        vx__cv_freqt(c, VX__CV_WIN / 2, out->mc + f * VX__CV_DIM, VX__CV_ORDER, VX__CV_ALPHA,
-                     work);
-
-        /* --- voicing (10 ms grid): normalised autocorrelation peak --- */
-        peak[f] = 0.0;
-        if (f & 1u)
-            continue;
-        start = centre - VOI_WIN / 2;
-        for (i = 0; i < VOI_WIN; i++) {
-            const long j = start + (long)i;
-            buf[i] = (j >= 0 && (size_t)j < len) ? x[j] : 0.0;
-            mean += buf[i];
-        }
-        mean /= VOI_WIN;
-        for (i = 0; i < VOI_WIN; i++)
-            buf[i] = (buf[i] - mean) * vwin[i];
-        for (i = VOI_WIN; i < VOI_FFT; i++)
+        const double centre = (double)(f * VX__CV_HOP);
+        double f0 = track_f0(f0_track, n_track, track_hop, centre);
+        double sw = 0.0, sxw = 0.0, sw2 = 0.0, e = 0.0, pmax = 0.0, floor_p, width, dc, nrm;
+        double th, c1, ckm1, ckm2;
+        size_t N, H, m1;
+        const vx__cv_fft *pl;
+        long half;
+        out->voiced[f] = (uint8_t)(f0 > 0.0);
+        if (!(f0 > 0.0))
+            f0 = CT_F0_UNVOICED;
+        if (f0 < CT_F0_MIN)
+            f0 = CT_F0_MIN;
+        if (f0 > CT_F0_MAX)
+            f0 = CT_F0_MAX;
+        /* 1. Hann window of three periods, DC removed, unit power; FFT
+         * size: the smallest of 512/1024/2048 that holds it */
+        half = (long)floor(1.5 * VX__CV_RATE / f0 + 0.5);
+        if (2 * half + 1 > (long)NMAX)
+            half = (long)NMAX / 2 - 1;
+        t = (2 * half + 1 <= 512) ? 0 : (2 * half + 1 <= 1024) ? 1 : 2;
+        pl = &fft[t];
+        N = 2 * pl->n;
+        H = N / 2;
+        for (i = 0; i < N; i++)
             buf[i] = 0.0;
-        vx__cv_rfft(&fv, buf, re, im, work);
-        for (i = 0; i <= VOI_FFT / 2; i++)
-            buf[i] = re[i] * re[i] + im[i] * im[i];
-        for (i = VOI_FFT / 2 + 1; i < VOI_FFT; i++)
-            buf[i] = buf[VOI_FFT - i];
-        vx__cv_rfft(&fv, buf, re, im, work);
-        if (re[0] > 1e-12) {
-            for (k = VOI_MIN_LAG; k <= VOI_MAX_LAG; k++) {
-                const double r = (re[k] / re[0]) / (vwac[k] / vwac[0]);
-                const double rp = (re[k - 1] / re[0]) / (vwac[k - 1] / vwac[0]);
-                const double rn = (re[k + 1] / re[0]) / (vwac[k + 1] / vwac[0]);
-                if (r >= rp && r >= rn && r > best)
-                    best = r;
+        /* w_k = 0.5 + 0.5 cos(pi k / (half + 1)), cosines by recurrence */
+        th = M_PI / (double)(half + 1);
+        c1 = cos(th);
+        ckm2 = c1; /* cos(-th) */
+        ckm1 = 1.0;
+        for (long k = 0; k <= half; k++) {
+            const double ck = k == 0 ? 1.0 : 2.0 * c1 * ckm1 - ckm2;
+            const double w = 0.5 + 0.5 * ck;
+            const long jp = (long)centre + k, jm = (long)centre - k;
+            const double vp = (jp >= 0 && (size_t)jp < len) ? x[jp] : 0.0;
+            const double vm = (jm >= 0 && (size_t)jm < len) ? x[jm] : 0.0;
+            if (k > 0) {
+                ckm2 = ckm1;
+                ckm1 = ck;
+            }
+            buf[half + k] = w;
+            buf[half - k] = w;
+            if (k == 0) {
+                sw += w;
+                sxw += vp * w;
+                sw2 += w * w;
+            } else {
+                sw += 2.0 * w;
+                sxw += (vp + vm) * w;
+                sw2 += 2.0 * w * w;
             }
         }
-        peak[f] = best;
+        dc = sw > 0.0 ? sxw / sw : 0.0;
+        nrm = 1.0 / sqrt(sw2);
+        for (long k = -half; k <= half; k++) {
+            const long j = (long)centre + k;
+            const double v = (j >= 0 && (size_t)j < len) ? x[j] : 0.0;
+            const double w = buf[k + half];
+            buf[k + half] = (v - dc) * w * nrm;
+            e += buf[k + half] * buf[k + half];
+        }
+        out->energy_db[f] = 10.0 * log10(e + 1e-20);
+        vx__cv_rfft(pl, buf, re, im, work);
+        for (i = 0; i <= H; i++)
+            pw[i] = re[i] * re[i] + im[i] * im[i];
+        /* 2. rectangular smoothing over 2/3 F0 (mirrored at DC and at
+         * Nyquist), by a running sum */
+        width = (2.0 / 3.0) * f0 * (double)N / VX__CV_RATE; /* in bins */
+        {
+            long w2 = (long)floor(width / 2.0 + 0.5);
+            const long L = (long)H;
+            if (w2 < 1)
+                w2 = 1;
+            cs[0] = 0.0;
+            for (long j = -w2; j <= L + w2; j++) {
+                long jj = j < 0 ? -j : j;
+                if (jj > L)
+                    jj = 2 * L - jj;
+                cs[j + w2 + 1] = cs[j + w2] + pw[jj];
+            }
+            for (long k = 0; k <= L; k++) {
+                const double v = (cs[k + 2 * w2 + 1] - cs[k]) / (double)(2 * w2 + 1);
+                re[k] = v;
+                if (v > pmax)
+                    pmax = v;
+            }
+        }
+        floor_p = pmax * 1e-7 + 1e-20; /* 70 dB below the strongest bin */
+        /* 3. log amplitude -> real cepstrum */
+        for (i = 0; i <= H; i++)
+            buf[i] = 0.5 * log(re[i] + floor_p);
+        for (i = H + 1; i < N; i++)
+            buf[i] = buf[N - i];
+        vx__cv_rfft(pl, buf, re, im, work);
+        /* 4. smoothing and compensation lifters over two periods of
+         * quefrency (the smoothing lifter has decayed to < 1/(2 pi) there),
+         * causal cepstrum, then the freqt matrix */
+        m1 = (size_t)(CT_LIFT_PERIODS * VX__CV_RATE / f0);
+        if (m1 > CT_M1)
+            m1 = CT_M1;
+        if (m1 > H - 1)
+            m1 = H - 1;
+        c[0] = re[0] / (double)N;
+        {
+            /* a_i = pi f0 i / fs: sin(a_i) and cos(2 a_i) by recurrence */
+            const double a1 = M_PI * f0 / VX__CV_RATE;
+            const double ca = cos(a1), sa = sin(a1);
+            double si = 0.0, co = 1.0; /* sin(a_0), cos(a_0) */
+            for (i = 1; i <= m1; i++) {
+                const double sn = si * ca + co * sa, cn = co * ca - si * sa;
+                const double a = a1 * (double)i;
+                const double ls = sn / a;
+                const double lc = (1.0 - 2.0 * CT_Q1) + 2.0 * CT_Q1 * (cn * cn - sn * sn);
+                si = sn;
+                co = cn;
+                c[i] = 2.0 * re[i] / (double)N * ls * lc;
+            }
+        }
+        for (m = 0; m < VX__CV_DIM; m++) {
+            const double *row = A + (size_t)m * (CT_M1 + 1);
+            double acc = 0.0;
+            for (i = 0; i <= m1; i++)
+                acc += row[i] * c[i];
+            out->mc[f * VX__CV_DIM + (size_t)m] = acc;
+        }
     }
-    for (size_t f = 1; f < nf; f += 2)
-        peak[f] = f + 1 < nf ? 0.5 * (peak[f - 1] + peak[f + 1]) : peak[f - 1];
-    for (size_t f = 0; f < nf; f++)
-        out->voiced[f] =
-            (uint8_t)(peak[f] > VOI_THRESHOLD && out->energy_db[f] > emax - VOI_GATE_DB);
     rc = VX_OK;
 done:
     if (rc != VX_OK)
         vx__cv_frames_free(out);
-    vx__cv_fft_free(&fa);
-    vx__cv_fft_free(&fv);
-    free(win);
-    free(vwin);
-    free(vwac);
+    for (t = 0; t < 3; t++)
+        vx__cv_fft_free(&fft[t]);
     free(buf);
     free(re);
     free(im);
+    free(pw);
+    free(cs);
     free(c);
     free(work);
-    free(peak);
+    free(A);
     return rc;
 }
 
@@ -427,6 +498,58 @@ void vx__cv_limit_response(double *d, double lo_db, double hi_db, double fmax_hz
         for (k = 1; k < LIM_K; k++)
             s += L[k] * cos((double)m * M_PI * (double)k / LIM_K);
         d[m] = (m == 0 ? 1.0 : 2.0) * s / LIM_K;
+    }
+}
+
+/* phase of the first-order all-pass: linear -> warped frequency (a > 0) or
+ * back (a < 0) */
+static double warp(double w, double a)
+{
+    return w + 2.0 * atan(a * sin(w) / (1.0 - a * cos(w)));
+}
+
+/* sum_m c[m] cos(m th), m = 0..VX__CV_ORDER (Chebyshev recurrence) */
+static double cos_series(const double *c, double th)
+{
+    const double c1 = cos(th);
+    double cm2 = 1.0, cm1 = c1, s = c[0] + c[1] * c1;
+    int m;
+    for (m = 2; m <= VX__CV_ORDER; m++) {
+        const double cm = 2.0 * c1 * cm1 - cm2;
+        s += c[m] * cm;
+        cm2 = cm1;
+        cm1 = cm;
+    }
+    return s;
+}
+
+#define UW_K 64
+void vx__cv_unwarp_filter(const double *c, double rho, double lim_db, double *d)
+{
+    double D[UW_K + 1];
+    const double lim = lim_db / (20.0 / log(10.0));
+    int k, m;
+    for (k = 0; k <= UW_K; k++) {
+        const double wt = M_PI * (double)k / UW_K;    /* warped grid */
+        const double w = warp(wt, -VX__CV_ALPHA);     /* its linear frequency */
+        double ws = w / rho, v;
+        if (ws > M_PI)
+            ws = M_PI;
+        v = cos_series(c, wt) - cos_series(c, warp(ws, VX__CV_ALPHA));
+        D[k] = v < -lim ? -lim : v > lim ? lim : v;
+    }
+    for (m = 0; m <= VX__CV_ORDER; m++) {
+        /* trapezoidal cosine transform on the warped grid */
+        const double c1 = cos(M_PI * (double)m / UW_K);
+        double acc = 0.5 * (D[0] + D[UW_K] * ((m & 1) ? -1.0 : 1.0)), ckm2 = 1.0, ckm1 = c1;
+        acc += D[1] * c1;
+        for (k = 2; k < UW_K; k++) {
+            const double ck = 2.0 * c1 * ckm1 - ckm2;
+            acc += D[k] * ck;
+            ckm2 = ckm1;
+            ckm1 = ck;
+        }
+        d[m] = (m == 0 ? 1.0 : 2.0) * acc / UW_K;
     }
 }
 

@@ -14,7 +14,6 @@
 
 #define VX__CV_RATE 22050 /* internal rate of the converter, Hz */
 #define VX__CV_HOP 110    /* 4.99 ms analysis hop */
-#define VX__CV_WIN 512    /* Blackman analysis window (23.2 ms) */
 #define VX__CV_ORDER 24   /* mel-cepstral order */
 #define VX__CV_ALPHA 0.42 /* all-pass constant: mel scale at 22050 Hz */
 #define VX__CV_DIM (VX__CV_ORDER + 1)
@@ -55,10 +54,15 @@ typedef struct vx__cv_frames {
     double *energy_db; /* n, windowed frame power in dB */
 } vx__cv_frames;
 
-/** Mel-cepstrum (order 24, alpha 0.42, Blackman 512, 5 ms hop) and voicing
- *  (normalised autocorrelation peak in 55..450 Hz) of every frame of x.
- *  Returns VX_OK or VX_ENOMEM.  len may be 0 (then one silent frame). */
-int vx__cv_analyze(const double *x, size_t len, vx__cv_frames *out);
+/** Per-frame analysis of x (len samples at VX__CV_RATE): a pitch-adaptive
+ *  spectral envelope (CheapTrick, Morise 2015: Hann window of three pitch
+ *  periods, power spectrum smoothed over 2/3 F0, smoothing and compensation
+ *  lifters) as a mel-cepstrum of order 24, alpha 0.42, every 5 ms.
+ *  f0_track (n_track values, one every track_hop samples, <= 0 or NaN when
+ *  unvoiced; may be NULL) gives each frame's F0 and voicing; unvoiced frames
+ *  use 500 Hz.  Returns VX_OK or VX_ENOMEM.  len may be 0. */
+int vx__cv_analyze(const double *x, size_t len, const double *f0_track, size_t n_track,
+                   size_t track_hop, vx__cv_frames *out);
 void vx__cv_frames_free(vx__cv_frames *f);
 
 /** Mean and standard deviation of the mel-cepstra per class (0 unvoiced,
@@ -75,6 +79,13 @@ void vx__cv_class_stats_compute(const vx__cv_frames *f, double sel_db, vx__cv_cl
  *  VX__CV_ORDER, warped frequency) to [lo_db, hi_db], and fades it to 0 dB
  *  above the warped frequency that corresponds to fmax_hz. */
 void vx__cv_limit_response(double *d, double lo_db, double hi_db, double fmax_hz);
+
+/** Mel-cepstrum d (order VX__CV_ORDER) of the filter that undoes the
+ *  frequency scaling of a resampling by rho (spectrum E(w / rho) after it):
+ *  log|D(w)| = log E(w) - log E(w / rho), E the envelope of the mel-cepstrum
+ *  c; limited to +/-lim_db.  c0 of the result keeps the mean log-gain
+ *  difference. */
+void vx__cv_unwarp_filter(const double *c, double rho, double lim_db, double *d);
 
 /* ---- MLSA filter ---------------------------------------------------------- */
 

