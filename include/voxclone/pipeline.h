@@ -95,6 +95,9 @@ typedef struct vx_pipeline_item {
     double clone_ms;        /**< the vx_clone_text call */
     double encode_ms;       /**< vx_clone_result_encode */
     double processing_ms;   /**< clone_ms + encode_ms (+ bookkeeping) */
+    double cpu_ms;          /**< CPU time of the worker thread on this item
+                                 (processing_ms - cpu_ms = waiting: locks, other
+                                 processes, the espeak-ng worker process) */
     int worker;             /**< which worker ran it, 0..n_workers-1 (varies
                                  from run to run; everything else does not) */
 } vx_pipeline_item;

@@ -1,70 +1,63 @@
 /*
  * convert.c -- tone-colour converter: moves a base synthesizer's speech
- * toward the reference speaker.
+ * toward the reference speaker (vx__conv_stats_new, vx__convert).
  *
- * DESIGN: the base synthesizer (espeak-ng, flite) already speaks with the
- * reference's pitch level and range (fit.c writes them into its voice), so
- * this stage corrects what it cannot: the spectral envelope, the residual
- * pitch error, prosodic range, speaking rate and level.  Steps, all at
- * 22050 Hz inside (convert_dsp.c has the signal processing):
+ * DESIGN: the base synthesizer (espeak-ng, flite) is already told the
+ * reference's pitch level, range and rate (fit.c), so this stage corrects
+ * what it cannot: the spectral envelope, the residual pitch error and range,
+ * the speaking rate and the level.  Everything runs at 22050 Hz inside;
+ * convert_dsp.c has the signal processing.  docs/converter.md has the
+ * measurements behind each choice.
  *
- *  1. F0: the synthetic speech's pitch is measured with the library's own
- *     pYIN (the statistic the similarity score and the reference analysis
- *     use).  Per pYIN frame a pitch ratio is planned: log-F0 deviations from
- *     the synthetic mean are scaled by g = (reference log-F0 spread /
- *     synthetic spread) * (0.5 + exaggeration), and the whole contour is
- *     moved so that its mean lands on the reference's pYIN mean.  When the
- *     mean is already within 1 semitone and g within 10 % of 1, nothing is
- *     changed (the voice file already fits; resampling would only cost
- *     quality).  temperature adds a slow seeded F0 wander.  The ratio is
- *     applied by band-limited variable-rate resampling, whose change of
- *     duration WSOLA then undoes; resampling also moves formants by the
- *     pitch ratio, which step 2 measures after the fact and so corrects on
- *     average.
- *  2. Timing: the same WSOLA pass follows a speed contour: the reference's
- *     speaking rate (syllable nuclei per second, de Jong & Wempe 2009, as the
- *     analysis measures it) over the synthetic one, raised to cfg_weight
- *     (0 keeps the synthesizer's rate), times a seeded slow tempo wander
- *     from temperature.
- *  3. Envelope: mel-cepstra (order 24, alpha 0.42, 5 ms hop) of the
- *     reference are averaged per voicing class over frames within 17 dB of
- *     its loudest frame (vx__conv_stats); the same is done for the
- *     synthetic speech; the synthetic waveform is then filtered by a
- *     time-varying differential MLSA filter (Imai 1983) whose mel-cepstrum
- *     is, per frame, target class mean - source class mean (c0 = 0, the
- *     level is step 4), limited to -30..+12 dB and smoothed over 25 ms
- *     across class changes.  This is the mean mel-cepstral transfer of
- *     statistical voice conversion (e.g. Toda, Black & Tokuda 2007 use the
- *     same representation) reduced to one shift per class, which the
- *     prototype in shared/notes/engine.md measured as the step that lets a
- *     speaker-ID find the speaker.
+ *  0. Analysis of the unmodified synthetic speech: the library's pYIN (the
+ *     statistic the similarity and the reference analysis use) gives F0 and
+ *     voicing; a pitch-adaptive spectral envelope (CheapTrick, Morise 2015)
+ *     every 5 ms as a mel-cepstrum (order 24, alpha 0.42); per voicing class
+ *     the mean over frames within 25 dB of the loudest.  The reference gets
+ *     the same treatment once (vx__conv_stats), plus its level.
+ *  1. F0: log-F0 deviations from the synthetic mean are scaled by
+ *     g = clamp(reference spread / synthetic spread, 0.5, 2) * (0.5 +
+ *     exaggeration) -- the range fit.c asks the synthesizer for, so only its
+ *     shortfall is corrected -- and the contour is moved so that its mean
+ *     lands on the reference's pYIN mean.  When the mean is within 1
+ *     semitone and g within 10 % of 1 nothing is done.  temperature adds a
+ *     slow seeded wander (0.5 semitone RMS at 1.0).  The ratio rho is applied
+ *     by band-limited variable-rate resampling, WSOLA (Verhelst & Roelands
+ *     1993) restores the timing, the result's pYIN mean is checked once and
+ *     the pass redone when it misses by > 0.3 semitone.  Resampling moves
+ *     formants by rho; step 3 puts them back, and when rho < 1 the band it
+ *     emptied (above rho * bandwidth) is refilled from the original,
+ *     time-scaled by WSOLA alone, through a linear-phase crossover.
+ *  2. Timing: the same WSOLA pass follows a speed contour: (reference /
+ *     synthetic speaking rate, syllable nuclei per second after de Jong &
+ *     Wempe 2009, limited to 0.7..1.43) ^ cfg_weight (0 keeps the
+ *     synthesizer's rate; changes under 3 % are skipped), times a seeded
+ *     tempo wander from temperature (4 % RMS at 1.0).
+ *  3. Envelope: one time-varying differential MLSA filter (Imai 1983; the
+ *     MLSA filter and freqt are reentrant ports of SPTK's) whose per-frame
+ *     mel-cepstrum is (a) target class mean - source class mean, c0 = 0
+ *     (level is step 4), response limited to -18..+12 dB, smoothed over 25
+ *     ms across class changes -- the mean mel-cepstral transfer of the
+ *     prototype in shared/notes/engine.md, the step that lets a speaker-ID
+ *     find the speaker -- plus (b) where step 1 resampled, log E(w) -
+ *     log E(w / rho) from the frame's own source envelope E: a
+ *     formant-preserving pitch shift (without it, pocketsphinx's WER on
+ *     flite rose from 5 % to 13-22 % for +-10 % shifts).
  *  4. Output: soxr HQ resampling to the requested rate, active-speech level
- *     (RMS of 20 ms frames within 40 dB of the loudest) matched to the
- *     reference's, a look-ahead peak limiter at -0.3 dBFS, NaN guard.
+ *     (mean power of the 20 ms frames within 40 dB of the loudest) matched
+ *     to the reference's, a look-ahead peak limiter at -0.3 dBFS, NaN guard.
  *
- * Determinism: no threads (pYIN with n_threads = 1, soxr with one thread),
- * no clock; the only randomness is an xorshift64* generator seeded from the
- * caller's seed via splitmix64, used only when temperature > 0.1.  Same
- * input + same seed -> same bytes.
+ * Determinism and threads: no threads inside (pYIN with n_threads = 1, soxr
+ * with one thread), no clock, no static state; the only randomness is an
+ * xorshift64* generator seeded from the caller's seed via splitmix64, used
+ * only when temperature > 0.1.  Same input + same seed -> same bytes.
+ * Reentrant: any number of conversions may run at once.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <soxr.h>
-#ifdef VX_CONVERT_DEBUG
-#include <stdio.h>
-#include <time.h>
-static double dbg_now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-#define DBG_T(name) fprintf(stderr, "DBG time %s %.1f ms\n", name, 1000.0 * (dbg_now() - dbg_t0)), dbg_t0 = dbg_now()
-#else
-#define DBG_T(name) (void)0
-#endif
 
 #include "analysis/metrics_internal.h"
 #include "core/error.h"
@@ -75,7 +68,8 @@ static double dbg_now(void)
 #define M_PI 3.14159265358979323846
 #endif
 
-/* Tuning constants (overridable with -D for evaluation builds only). */
+/* Tuning constants (the #ifndef ones may be overridden with -D by
+ * evaluation builds; the library uses these values). */
 #ifndef SEL_DB
 #define SEL_DB 25.0           /* envelope statistics: frames within this of the loudest */
 #endif
@@ -97,6 +91,7 @@ static double dbg_now(void)
 #define LIMIT_PEAK 0.966      /* -0.3 dBFS */
 #define UNWARP_LIM_DB 24.0    /* limit of the formant-preservation filter */
 #define PYIN_HOP 512          /* vx_frames: frame i centred on sample i * 512 */
+#define RATE_DEAD_ZONE 0.03   /* |log speed| below which the rate is left alone */
 #define RATE_MIN 0.7          /* speaking-rate ratio limited to 0.7..1/0.7 */
 #define RETRY_SEMITONES 0.3   /* F0 mean error after the first pass that earns a second */
 #define MIN_RATE 8000
@@ -387,6 +382,31 @@ void vx__conv_stats_free(vx__conv_stats *s)
 /* conversion                                                                */
 /* ------------------------------------------------------------------------ */
 
+static int cmp_double(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* 5th percentile of v (every 64th value); 1 when n == 0 or out of memory */
+static double low_percentile(const double *v, size_t n)
+{
+    const size_t m = (n + 63) / 64;
+    double *t, r;
+    size_t i;
+    if (m == 0)
+        return 1.0;
+    t = malloc(m * sizeof *t);
+    if (!t)
+        return 1.0;
+    for (i = 0; i < m; i++)
+        t[i] = v[i * 64];
+    qsort(t, m, sizeof *t, cmp_double);
+    r = t[(size_t)(0.05 * (double)(m - 1))];
+    free(t);
+    return r;
+}
+
 /* A slow random contour: sum of three sinusoids (frequencies in [flo, fhi]
  * Hz, random phases), unit RMS. */
 typedef struct wander {
@@ -448,11 +468,6 @@ static int plan_prosody(const vx_analysis *syn, const vx__conv_stats *t, const v
             g = 2.0;
         g *= 0.5 + s->exaggeration;
         f0_active = fabs(err_st) >= SKIP_SEMITONES || fabs(g - 1.0) >= SKIP_RANGE;
-#ifdef VX_CONVERT_DEBUG
-        fprintf(stderr, "DBG f0: syn %.1f+-%.1f tgt %.1f+-%.1f err %.2f st g %.3f active %d speed0 %.3f\n",
-                syn->pitch_mean_hz, syn->pitch_std_hz, t->pitch_mean_hz, t->pitch_std_hz, err_st, g,
-                f0_active, speed0);
-#endif
     }
     lr = malloc((nfr ? nfr : 1) * sizeof *lr);
     if (!lr)
@@ -502,6 +517,9 @@ static int plan_prosody(const vx_analysis *syn, const vx__conv_stats *t, const v
             if (last >= 0)
                 for (i = (size_t)last + 1; i < nfr; i++)
                     lr[i] = lr[last];
+            else
+                for (i = 0; i < nfr; i++)
+                    lr[i] = 0.0; /* no usable voiced frame: no change */
         }
         active = 1;
     } else {
@@ -543,18 +561,6 @@ static int plan_prosody(const vx_analysis *syn, const vx__conv_stats *t, const v
         }
     }
     free(lr);
-#ifdef VX_CONVERT_DEBUG
-    if (getenv("FORCE_RHO") || getenv("FORCE_SPEED")) {
-        double fr = getenv("FORCE_RHO") ? atof(getenv("FORCE_RHO")) : 1.0;
-        double fs = getenv("FORCE_SPEED") ? atof(getenv("FORCE_SPEED")) : 1.0;
-        for (i = 0; i < n; i++) {
-            rho[i] = log(fr);
-            speed[i] = fs;
-        }
-        active = 1;
-        f0_active = 0;
-    }
-#endif
     if (!active)
         return 0;
     {
@@ -593,7 +599,7 @@ static int plan_prosody(const vx_analysis *syn, const vx__conv_stats *t, const v
 static int envelope_transfer(double *z, size_t nz, const vx__cv_frames *frx,
                              const vx__cv_class_stats *src, const vx__conv_stats *t,
                              double fmax_hz, const double *rho, const double *speed,
-                             size_t n_orig)
+                             size_t n_orig, double unwarp_fmax_hz)
 {
     double diff[2][VX__CV_DIM], *d = NULL, *sm = NULL, *Pf = NULL;
     const size_t nf = nz / VX__CV_HOP + 1;
@@ -601,10 +607,6 @@ static int envelope_transfer(double *z, size_t nz, const vx__cv_frames *frx,
     size_t i;
     for (cl = 0; cl < 2; cl++) {
         int ok = src->count[cl] >= MIN_CLASS_FRAMES && t->env.count[cl] >= MIN_CLASS_FRAMES;
-#ifdef VX_CONVERT_DEBUG
-        if (cl == 0 && getenv("NO_UV"))
-            ok = 0;
-#endif
         diff_ok[cl] = ok;
         for (k = 0; k < VX__CV_DIM; k++)
             diff[cl][k] = ok ? t->env.mean[cl][k] - src->mean[cl][k] : 0.0;
@@ -695,7 +697,7 @@ static int envelope_transfer(double *z, size_t nz, const vx__cv_frames *frx,
                 const double b = f0 + 1 < frx->n ? frx->mc[(f0 + 1) * VX__CV_DIM + k] : a;
                 c[k] = a + (b - a) * fr;
             }
-            vx__cv_unwarp_filter(c, r, UNWARP_LIM_DB, u);
+            vx__cv_unwarp_filter(c, r, UNWARP_LIM_DB, unwarp_fmax_hz, u);
             for (k = 0; k < VX__CV_DIM; k++)
                 sm[i * VX__CV_DIM + k] += u[k];
         }
@@ -770,7 +772,7 @@ int vx__convert(const vx__pcm *in, const vx__conv_stats *target, const vx_settin
     vx_analysis *syn = NULL;
     vx__cv_frames frx;
     vx__cv_class_stats src;
-    double speed0 = 1.0, lvl, gain = 1.0;
+    double speed0 = 1.0, lvl, gain = 1.0, fill_hz = 0.5 * VX__CV_RATE + 1000.0;
     float *res = NULL;
     int rc, ok = 0, act;
 
@@ -794,27 +796,21 @@ int vx__convert(const vx__pcm *in, const vx__conv_stats *target, const vx_settin
         return vx__error_set(err, VX_EINVAL, "convert: input has NaN/Inf samples");
 
     memset(&frx, 0, sizeof frx);
-#ifdef VX_CONVERT_DEBUG
-    double dbg_t0 = dbg_now();
-#endif
     rc = resample_to(in->x, in->n, in->rate_hz, VX__CV_RATE, &x, &n, err);
     if (rc != VX_OK)
         return rc;
-    DBG_T("resample-in");
 
     /* the unmodified synthetic speech: pYIN, envelope frames and class
      * statistics */
     rc = pitch_analysis(x, n, target->pitch_mode, &syn, err);
     if (rc != VX_OK)
         goto fail;
-    DBG_T("pyin");
     if (vx__cv_analyze(x, n, syn->frames ? syn->frames->f0_hz : NULL,
                        syn->frames ? syn->frames->n : 0, PYIN_HOP, &frx) != VX_OK) {
         rc = vx__error_set(err, VX_ENOMEM, "convert: out of memory");
         goto fail;
     }
     vx__cv_class_stats_compute(&frx, SEL_DB, &src);
-    DBG_T("analyze");
 
     /* 1-2: prosody (pitch, timing) */
     if (s->cfg_weight > 0.0 && isfinite(target->rate_syl_s) && target->rate_syl_s > 0.0) {
@@ -826,12 +822,10 @@ int vx__convert(const vx__pcm *in, const vx__conv_stats *target, const vx_settin
             if (ratio > 1.0 / RATE_MIN)
                 ratio = 1.0 / RATE_MIN;
             speed0 = pow(ratio, s->cfg_weight);
-#ifdef VX_CONVERT_DEBUG
-            fprintf(stderr, "DBG rate: ref %.2f syn %.2f syl/s\n", target->rate_syl_s, sr);
-#endif
+            if (fabs(log(speed0)) < RATE_DEAD_ZONE)
+                speed0 = 1.0; /* not worth a WSOLA pass */
         }
     }
-    DBG_T("rate");
     rho = malloc(n * sizeof *rho);
     speed = malloc(n * sizeof *speed);
     if (!rho || !speed) {
@@ -845,20 +839,13 @@ int vx__convert(const vx__pcm *in, const vx__conv_stats *target, const vx_settin
         rc = vx__error_set(err, VX_ENOMEM, "convert: out of memory");
         goto fail;
     }
-#ifdef VX_CONVERT_DEBUG
-    if (getenv("NO_PROSODY"))
-        act = 0;
-#endif
     if (act) {
         int pass;
-        DBG_T("plan");
         for (pass = 0; pass < 2; pass++) {
             double corr = 1.0;
             rc = vx__cv_vr_resample(x, n, rho, &y, &pos, &ny);
-            DBG_T("vr-resample");
             if (rc == VX_OK)
                 rc = vx__cv_wsola(y, ny, pos, n, speed, &z, &nz);
-            DBG_T("wsola");
             free(y);
             free(pos);
             y = pos = NULL;
@@ -878,7 +865,6 @@ int vx__convert(const vx__pcm *in, const vx__conv_stats *target, const vx_settin
                 corr = target->pitch_mean_hz / syn->pitch_mean_hz;
             vx_analysis_free(syn);
             syn = NULL;
-            DBG_T("pyin-check");
             if (fabs(12.0 * log2(corr)) < RETRY_SEMITONES)
                 break;
             for (i = 0; i < n; i++) {
@@ -888,6 +874,35 @@ int vx__convert(const vx__pcm *in, const vx__conv_stats *target, const vx_settin
             free(z);
             z = NULL;
         }
+        /* a lowered pitch leaves the band above rho * B empty (B: the
+         * input's bandwidth): refill it from the original, time-scaled by
+         * the same speed map but not resampled */
+        {
+            const double band = 0.97 * (in->rate_hz < VX__CV_RATE ? 0.5 * in->rate_hz
+                                                                   : 0.5 * VX__CV_RATE);
+            const double r5 = low_percentile(rho, n);
+            if (r5 < 0.97) {
+                double *pid = malloc(n * sizeof *pid), *xw = NULL;
+                size_t nxw = 0;
+                if (!pid) {
+                    rc = vx__error_set(err, VX_ENOMEM, "convert: out of memory");
+                    goto fail;
+                }
+                for (i = 0; i < n; i++)
+                    pid[i] = (double)i;
+                rc = vx__cv_wsola(x, n, pid, n, speed, &xw, &nxw);
+                free(pid);
+                if (rc == VX_OK && nxw == nz) {
+                    fill_hz = 0.95 * r5 * band;
+                    rc = vx__cv_band_fill(z, xw, nz, fill_hz);
+                }
+                free(xw);
+                if (rc != VX_OK) {
+                    rc = vx__error_set(err, VX_ENOMEM, "convert: out of memory");
+                    goto fail;
+                }
+            }
+        }
     } else {
         z = x;
         nz = n;
@@ -895,11 +910,8 @@ int vx__convert(const vx__pcm *in, const vx__conv_stats *target, const vx_settin
     }
 
     /* 3: envelope (and formant preservation) */
-#ifdef VX_CONVERT_DEBUG
-    if (!getenv("NO_ENV"))
-#endif
     if (envelope_transfer(z, nz, &frx, &src, target, 0.5 * in->rate_hz, act ? rho : NULL,
-                          act ? speed : NULL, n) != VX_OK) {
+                          act ? speed : NULL, n, fill_hz) != VX_OK) {
         rc = vx__error_set(err, VX_ENOMEM, "convert: out of memory");
         goto fail;
     }
@@ -912,7 +924,6 @@ int vx__convert(const vx__pcm *in, const vx__conv_stats *target, const vx_settin
     n = nz;
     z = NULL;
 
-    DBG_T("envelope");
     /* 4: rate, level, peaks */
     rc = resample_d(x, n, VX__CV_RATE, out_rate_hz, &o, &no, err);
     if (rc != VX_OK)
@@ -934,7 +945,6 @@ int vx__convert(const vx__pcm *in, const vx__conv_stats *target, const vx_settin
         rc = vx__error_set(err, VX_ENOMEM, "convert: out of memory");
         goto fail;
     }
-    DBG_T("output");
     res = malloc((no ? no : 1) * sizeof *res);
     if (!res) {
         rc = vx__error_set(err, VX_ENOMEM, "convert: out of memory");

@@ -1,41 +1,40 @@
 /*
  * convert_dsp.c -- signal-processing blocks of the tone-colour converter.
  *
- * DESIGN: everything the converter does to samples, written as small
- * reentrant functions in double precision.  SPTK 3.9 holds the reference
+ * DESIGN: everything the converter does to samples, as small reentrant
+ * functions in double precision with their own radix-2 FFT (no FFTW plan
+ * or lock, bit-identical results on every run).  SPTK 3.9 holds reference
  * implementations of the mel-cepstral tools, but its library routines keep
- * static work buffers (mcep, freqt, fftr, window, and mlsadf's Pade pointer),
- * so they must not run in two threads at once, and the converter runs inside
- * the pipeline's worker pool.  The few routines needed are therefore ported
- * here without static state: freqt and mc2b line by line, the MLSA filter
- * (Imai, "Cepstral analysis synthesis on the mel frequency scale", ICASSP
- * 1983; Pade approximation of the exponential, two-stage structure of SPTK's
- * mlsadf) with SPTK's coefficients, checked sample by sample against SPTK in
- * tests/unit/tts/test_convert.c.
+ * static work buffers (mcep, freqt, fftr, window, and mlsadf's Pade pointer)
+ * and so must not run in two threads at once, while the converter runs in
+ * the pipeline's worker pool.  The routines needed are therefore ported here
+ * without static state: freqt (Oppenheim & Johnson's all-pass frequency
+ * transformation) and mc2b line by line, and the MLSA filter (Imai,
+ * "Cepstral analysis synthesis on the mel frequency scale", ICASSP 1983)
+ * with SPTK's two-stage structure and Pade coefficients of order 5;
+ * tests/unit/tts/test_convert.c checks them against SPTK itself (the MLSA
+ * output is bit-identical).
  *
- * Mel-cepstral analysis: instead of SPTK's iterative mcep (Tokuda, Kobayashi,
- * Masuko & Imai, "Mel-generalized cepstral analysis -- a unified approach to
- * speech spectral estimation", ICSLP 1994), which costs tens of FFTs per
- * frame, each frame's log-amplitude spectrum is turned into its real
- * cepstrum and warped onto the mel scale with freqt (the all-pass
- * frequency transformation of Oppenheim & Johnson, 1972), then truncated
- * to order 24: the cepstrum of the mel-warped log spectrum, i.e. exactly the
- * quantity whose exponential the MLSA filter realises.  It follows the
- * harmonics a little more than mcep does, which averages out in the
- * per-class means the converter uses.
- *
- * Voicing: the peak of the normalised autocorrelation (biased estimate
- * divided by the window's own autocorrelation) between 55 and 450 Hz on a
- * 46 ms Hann frame, above 0.5, in a frame no more than 45 dB below the
- * loudest.  The same detector labels the reference and the synthetic
- * speech, so the per-class statistics compare like with like.
+ * Spectral envelope: CheapTrick (M. Morise, "CheapTrick, a spectral
+ * envelope estimator for high-quality speech synthesis", Speech
+ * Communication 67, 2015) -- a Hann window of three pitch periods, the power
+ * spectrum smoothed over exactly 2/3 F0, the log spectrum's cepstrum
+ * multiplied by the smoothing lifter sin(pi f0 q) / (pi f0 q) and the
+ * compensation lifter 1.3 - 0.3 cos(2 pi f0 q) -- then warped to a
+ * mel-cepstrum with freqt.  Unlike a fixed-window FFT cepstrum it does not
+ * follow the harmonics, so envelopes measured at different F0s compare, and
+ * the per-frame formant-preservation filter does not imprint the source's
+ * harmonic ripple.  F0 and voicing come from the caller's pitch track
+ * (pYIN); unvoiced frames use CheapTrick's 500 Hz.  SPTK's iterative mcep
+ * (Tokuda, Kobayashi, Masuko & Imai, ICSLP 1994) would cost tens of FFTs per
+ * frame and still follow the harmonics of high voices.
  *
  * Time and pitch: a band-limited variable-rate resampler (Kaiser-windowed
- * sinc whose cutoff follows the local rate, as in Smith's bandlimited
+ * sinc whose cutoff follows the local rate, Smith's bandlimited
  * interpolation) changes pitch and duration together; WSOLA (Verhelst &
  * Roelands, ICASSP 1993: waveform-similarity overlap-add, normalised
- * cross-correlation over +/-8.7 ms, 23 ms Hann frames at 50 % overlap)
- * then restores or changes the timing, without touching pitch.
+ * cross-correlation over +-8.7 ms searched coarse-to-fine, 23 ms Hann frames
+ * at 50 % overlap) then sets the timing without touching pitch.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -201,13 +200,17 @@ void vx__cv_mc2b(const double *mc, double *b, int m, double a)
 /* ------------------------------------------------------------------------ */
 
 #define CT_FFT 2048         /* holds 3 periods of 55 Hz at 22050 Hz */
+#ifndef CT_FFT_MIN
+#define CT_FFT_MIN 1024     /* smallest FFT (512 or 1024) */
+#endif
 #define CT_F0_UNVOICED 500.0 /* CheapTrick's default F0 for unvoiced frames */
 #define CT_F0_MIN 55.0
 #define CT_F0_MAX 800.0
 #define CT_Q1 (-0.15)        /* compensation lifter (WORLD) */
 #define CT_M1 384            /* cepstral length handed to freqt (at most) */
 #ifndef CT_LIFT_PERIODS
-#define CT_LIFT_PERIODS 100.0 /* ... and at most this many pitch periods */
+#define CT_LIFT_PERIODS 3.0 /* ... and at most three pitch periods (the smoothing
+                               * lifter has decayed to < 1/(3 pi) there) */
 #endif
 
 void vx__cv_frames_free(vx__cv_frames *f)
@@ -304,7 +307,9 @@ int vx__cv_analyze(const double *x, size_t len, const double *f0_track, size_t n
         half = (long)floor(1.5 * VX__CV_RATE / f0 + 0.5);
         if (2 * half + 1 > (long)NMAX)
             half = (long)NMAX / 2 - 1;
-        t = (2 * half + 1 <= 512) ? 0 : (2 * half + 1 <= 1024) ? 1 : 2;
+        t = (2 * half + 1 <= (long)CT_FFT_MIN) ? (CT_FFT_MIN == 512 ? 0 : 1)
+            : (2 * half + 1 <= 1024)          ? 1
+                                              : 2;
         pl = &fft[t];
         N = 2 * pl->n;
         H = N / 2;
@@ -350,23 +355,28 @@ int vx__cv_analyze(const double *x, size_t len, const double *f0_track, size_t n
         vx__cv_rfft(pl, buf, re, im, work);
         for (i = 0; i <= H; i++)
             pw[i] = re[i] * re[i] + im[i] * im[i];
-        /* 2. rectangular smoothing over 2/3 F0 (mirrored at DC and at
-         * Nyquist), by a running sum */
+        /* 2. rectangular smoothing over exactly 2/3 F0 (spectrum mirrored
+         * at DC and at Nyquist): difference of the linearly interpolated
+         * cumulative sum at k +/- width/2, as WORLD's CheapTrick does */
         width = (2.0 / 3.0) * f0 * (double)N / VX__CV_RATE; /* in bins */
         {
-            long w2 = (long)floor(width / 2.0 + 0.5);
-            const long L = (long)H;
-            if (w2 < 1)
-                w2 = 1;
+            const long L = (long)H, W = (long)ceil(width / 2.0) + 2;
+            /* cs[j + W] = sum of the mirrored bins i < j (edge at j - 1/2) */
             cs[0] = 0.0;
-            for (long j = -w2; j <= L + w2; j++) {
+            for (long j = -W; j < L + W; j++) {
                 long jj = j < 0 ? -j : j;
                 if (jj > L)
                     jj = 2 * L - jj;
-                cs[j + w2 + 1] = cs[j + w2] + pw[jj];
+                cs[j + W + 1] = cs[j + W] + pw[jj];
             }
             for (long k = 0; k <= L; k++) {
-                const double v = (cs[k + 2 * w2 + 1] - cs[k]) / (double)(2 * w2 + 1);
+                /* edge coordinate u: bin k spans [k - 1/2, k + 1/2] */
+                const double ua = (double)k - 0.5 * width + 0.5 + (double)W;
+                const double ub = (double)k + 0.5 * width + 0.5 + (double)W;
+                const long ia = (long)floor(ua), ib = (long)floor(ub);
+                const double va = cs[ia] + (cs[ia + 1] - cs[ia]) * (ua - (double)ia);
+                const double vb = cs[ib] + (cs[ib + 1] - cs[ib]) * (ub - (double)ib);
+                const double v = (vb - va) / width;
                 re[k] = v;
                 if (v > pmax)
                     pmax = v;
@@ -380,7 +390,7 @@ int vx__cv_analyze(const double *x, size_t len, const double *f0_track, size_t n
             buf[i] = buf[N - i];
         vx__cv_rfft(pl, buf, re, im, work);
         /* 4. smoothing and compensation lifters over two periods of
-         * quefrency (the smoothing lifter has decayed to < 1/(2 pi) there),
+         * quefrency (CT_LIFT_PERIODS),
          * causal cepstrum, then the freqt matrix */
         m1 = (size_t)(CT_LIFT_PERIODS * VX__CV_RATE / f0);
         if (m1 > CT_M1)
@@ -501,6 +511,8 @@ void vx__cv_limit_response(double *d, double lo_db, double hi_db, double fmax_hz
     }
 }
 
+static double bessel_i0(double x);
+
 /* phase of the first-order all-pass: linear -> warped frequency (a > 0) or
  * back (a < 0) */
 static double warp(double w, double a)
@@ -524,10 +536,11 @@ static double cos_series(const double *c, double th)
 }
 
 #define UW_K 64
-void vx__cv_unwarp_filter(const double *c, double rho, double lim_db, double *d)
+void vx__cv_unwarp_filter(const double *c, double rho, double lim_db, double fmax_hz, double *d)
 {
     double D[UW_K + 1];
     const double lim = lim_db / (20.0 / log(10.0));
+    const double wmax = 2.0 * M_PI * fmax_hz / VX__CV_RATE, taper = 2.0 * M_PI * 500.0 / VX__CV_RATE;
     int k, m;
     for (k = 0; k <= UW_K; k++) {
         const double wt = M_PI * (double)k / UW_K;    /* warped grid */
@@ -536,7 +549,16 @@ void vx__cv_unwarp_filter(const double *c, double rho, double lim_db, double *d)
         if (ws > M_PI)
             ws = M_PI;
         v = cos_series(c, wt) - cos_series(c, warp(ws, VX__CV_ALPHA));
-        D[k] = v < -lim ? -lim : v > lim ? lim : v;
+        v = v < -lim ? -lim : v > lim ? lim : v;
+        if (w > wmax - taper) {
+            /* fade out over 500 Hz below fmax: the band above was not
+             * resampled */
+            double t = (w - (wmax - taper)) / taper;
+            if (t > 1.0)
+                t = 1.0;
+            v *= 0.5 + 0.5 * cos(M_PI * t);
+        }
+        D[k] = v;
     }
     for (m = 0; m <= VX__CV_ORDER; m++) {
         /* trapezoidal cosine transform on the warped grid */
@@ -551,6 +573,38 @@ void vx__cv_unwarp_filter(const double *c, double rho, double lim_db, double *d)
         }
         d[m] = (m == 0 ? 1.0 : 2.0) * acc / UW_K;
     }
+}
+
+#define BF_HALF 80 /* taps each side: 161-tap FIR */
+int vx__cv_band_fill(double *z, const double *w, size_t len, double fc_hz)
+{
+    double h[BF_HALF + 1], *dif;
+    const double fc = fc_hz / VX__CV_RATE, beta = 5.65, i0b = bessel_i0(5.65);
+    size_t i;
+    long k;
+    dif = malloc((len ? len : 1) * sizeof *dif);
+    if (!dif)
+        return VX_ENOMEM;
+    /* low-pass prototype: 2 fc sinc(2 fc k) * Kaiser; HP = delta - LP */
+    for (k = 0; k <= BF_HALF; k++) {
+        const double r = (double)k / (BF_HALF + 1);
+        const double x = 2.0 * M_PI * fc * (double)k;
+        const double sn = k == 0 ? 2.0 * fc : sin(x) / (M_PI * (double)k);
+        h[k] = sn * bessel_i0(beta * sqrt(1.0 - r * r)) / i0b;
+    }
+    for (i = 0; i < len; i++)
+        dif[i] = w[i] - z[i];
+    for (i = 0; i < len; i++) {
+        double lp = h[0] * dif[i];
+        for (k = 1; k <= BF_HALF; k++) {
+            const double a = (long)i - k >= 0 ? dif[i - (size_t)k] : 0.0;
+            const double b = i + (size_t)k < len ? dif[i + (size_t)k] : 0.0;
+            lp += h[k] * (a + b);
+        }
+        z[i] += dif[i] - lp; /* + HP(w - z) */
+    }
+    free(dif);
+    return VX_OK;
 }
 
 /* ------------------------------------------------------------------------ */

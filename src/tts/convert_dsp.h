@@ -1,8 +1,8 @@
 /*
  * convert_dsp.h -- signal-processing blocks of the tone-colour converter
- * (convert_dsp.c): FFT, mel-cepstral frame analysis with a voicing decision,
- * per-class statistics, the time-varying MLSA filter, a variable-rate
- * resampler and WSOLA.  All reentrant (no static state), all in double
+ * (convert_dsp.c): FFT, pitch-adaptive mel-cepstral envelope analysis,
+ * per-class statistics, the time-varying MLSA filter and the filters built
+ * for it, a variable-rate resampler, WSOLA and a band-fill crossover.  All reentrant (no static state), all in double
  * precision, all deterministic.  Frame grid: frame i is centred on sample
  * i * VX__CV_HOP of a VX__CV_RATE signal.
  */
@@ -50,8 +50,8 @@ void vx__cv_mc2b(const double *mc, double *b, int m, double a);
 typedef struct vx__cv_frames {
     size_t n;          /* frames: 1 + len / VX__CV_HOP */
     double *mc;        /* n * VX__CV_DIM mel-cepstra (natural log amplitude) */
-    uint8_t *voiced;   /* n, 0/1 */
-    double *energy_db; /* n, windowed frame power in dB */
+    uint8_t *voiced;   /* n, 0/1 (from the pitch track given) */
+    double *energy_db; /* n, power of the unit-power-windowed frame, dB */
 } vx__cv_frames;
 
 /** Per-frame analysis of x (len samples at VX__CV_RATE): a pitch-adaptive
@@ -83,9 +83,15 @@ void vx__cv_limit_response(double *d, double lo_db, double hi_db, double fmax_hz
 /** Mel-cepstrum d (order VX__CV_ORDER) of the filter that undoes the
  *  frequency scaling of a resampling by rho (spectrum E(w / rho) after it):
  *  log|D(w)| = log E(w) - log E(w / rho), E the envelope of the mel-cepstrum
- *  c; limited to +/-lim_db.  c0 of the result keeps the mean log-gain
- *  difference. */
-void vx__cv_unwarp_filter(const double *c, double rho, double lim_db, double *d);
+ *  c; limited to +/-lim_db, and faded to 0 dB above fmax_hz (where the
+ *  signal was not resampled).  c0 keeps the mean log-gain difference. */
+void vx__cv_unwarp_filter(const double *c, double rho, double lim_db, double fmax_hz, double *d);
+
+/** Crossover: z[i] += HP(w - z)[i], a linear-phase high-pass (Kaiser
+ *  windowed sinc, 60 dB, ~500 Hz transition) at fc_hz: z keeps its band
+ *  below fc_hz and takes w's above.  z and w have len samples.  VX_OK /
+ *  VX_ENOMEM. */
+int vx__cv_band_fill(double *z, const double *w, size_t len, double fc_hz);
 
 /* ---- MLSA filter ---------------------------------------------------------- */
 

@@ -60,6 +60,14 @@ static double now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
 }
 
+static double thread_cpu_ms(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+        return 0.0;
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
+
 uint64_t vx_pipeline_item_seed(uint64_t seed, size_t index)
 {
     /* splitmix64 of the seed, then of (that + index): neighbouring seeds and
@@ -127,7 +135,7 @@ static void run_item(run_ctx *c, size_t i, int worker)
 {
     vx_pipeline_item *it = &c->res->items[i];
     const vx_pipeline_target *t = &c->targets[i];
-    double t_start = now_ms();
+    double t_start = now_ms(), cpu_start = thread_cpu_ms();
     it->worker = worker;
     it->queue_ms = t_start - c->t0_ms;
     report(c, it, VX_PIPELINE_STARTED, 0.0);
@@ -169,6 +177,7 @@ static void run_item(run_ctx *c, size_t i, int worker)
         vx__error_clear(&it->error);
     }
     it->processing_ms = now_ms() - t_start;
+    it->cpu_ms = thread_cpu_ms() - cpu_start;
     report(c, it, rc == VX_OK ? VX_PIPELINE_DONE : VX_PIPELINE_FAILED, 1.0);
 }
 
@@ -345,6 +354,7 @@ static json_t *item_json(const vx_pipeline_item *it, const char *file)
     json_object_set_new(t, "clone", json_real(it->clone_ms));
     json_object_set_new(t, "encode", json_real(it->encode_ms));
     json_object_set_new(t, "processing", json_real(it->processing_ms));
+    json_object_set_new(t, "cpu", json_real(it->cpu_ms));
     json_object_set_new(j, "timings_ms", t);
     json_object_set_new(j, "real_time_factor",
                         r && r->duration_s > 0.0 ? json_real(it->processing_ms / 1e3 / r->duration_s)

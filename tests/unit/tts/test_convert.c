@@ -12,6 +12,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -407,6 +408,20 @@ static void test_level_and_rates(void **state)
                           rates[r], lt, lo, dur);
         assert_int_equal(out.rate_hz, rates[r]);
         assert_true(fabs(lo - lt) < 1.0);
+        if (r == 1) {
+            /* independent check: integrated loudness (BS.1770) of the
+             * output resampled... the analysis wants 22050 Hz, so compare a
+             * 22050 Hz conversion's LUFS with the target's */
+            vx__pcm o22 = convert(src, ns, 22050, st, &set, 7u, 22050);
+            vx_analysis *a1 = analyze(tgt, nt, 1), *a2 = analyze(o22.x, o22.n, 1);
+            if (verbose())
+                print_message("loudness: target %.2f LUFS, output %.2f LUFS\n",
+                              a1->metrics.loudness_lufs, a2->metrics.loudness_lufs);
+            assert_true(fabs(a1->metrics.loudness_lufs - a2->metrics.loudness_lufs) < 1.5);
+            vx_analysis_free(a1);
+            vx_analysis_free(a2);
+            vx__pcm_free(&o22);
+        }
         assert_true(fabs(dur - 3.0) < 0.06);
         vx__pcm_free(&out);
     }
@@ -582,6 +597,106 @@ static void test_silence_and_noise(void **state)
     free(x);
 }
 
+static void test_short_inputs(void **state)
+{
+    static const size_t lens[5] = {1, 100, 1000, 5000, 12000};
+    size_t nt, k, i;
+    float *tgt = gen_voice(&TGT, 2.0, 22050, &nt);
+    vx__conv_stats *st = make_stats(tgt, nt, 0);
+    vx_settings set;
+    (void)state;
+    vx_settings_defaults(&set);
+    set.temperature = 0.1; /* no tempo wander: the length is exact */
+    set.cfg_weight = 0.0;
+    for (k = 0; k < 5; k++) {
+        size_t n;
+        float *src = gen_voice(&SRC, 1.0, 22050, &n);
+        vx__pcm out = convert(src, lens[k], 22050, st, &set, 5u, 24000);
+        assert_int_equal(out.n, (size_t)ceil((double)lens[k] * 24000.0 / 22050.0));
+        for (i = 0; i < out.n; i++)
+            assert_true(isfinite(out.x[i]) && fabs(out.x[i]) <= 1.0f);
+        vx__pcm_free(&out);
+        free(src);
+    }
+    /* statistics from a very short reference: no class reaches the
+     * minimum, the converter then only matches pitch and level */
+    {
+        vx__conv_stats *s2 = NULL;
+        vx_error e;
+        size_t n;
+        float *src = gen_voice(&SRC, 1.0, 22050, &n);
+        vx__pcm out;
+        assert_int_equal(vx__conv_stats_new(tgt, 600, 22050, NULL, &s2, &e), VX_OK);
+        out = convert(src, n, 22050, s2, &set, 5u, 16000);
+        for (i = 0; i < out.n; i++)
+            assert_true(isfinite(out.x[i]));
+        vx__pcm_free(&out);
+        vx__conv_stats_free(s2);
+        free(src);
+    }
+    vx__conv_stats_free(st);
+    free(tgt);
+}
+
+typedef struct job {
+    const float *x;
+    size_t n;
+    const vx__conv_stats *st;
+    uint64_t seed;
+    vx__pcm out;
+    int rc;
+} job;
+
+static void *run_job(void *arg)
+{
+    job *j = arg;
+    vx__pcm in = {(float *)j->x, j->n, 22050};
+    vx_settings set;
+    vx_settings_defaults(&set);
+    j->rc = vx__convert(&in, j->st, &set, j->seed, 24000, &j->out, NULL);
+    return NULL;
+}
+
+/* the pipeline converts in several threads at once: results must not
+ * depend on it (no static state anywhere in the converter) */
+static void test_concurrent(void **state)
+{
+    size_t ns, nt;
+    float *src = gen_voice(&SRC, 2.0, 22050, &ns);
+    float *tgt = gen_voice(&TGT, 2.0, 22050, &nt);
+    vx__conv_stats *st = make_stats(tgt, nt, 0);
+    job jobs[4], ref;
+    pthread_t th[4];
+    int i;
+    (void)state;
+    memset(&ref, 0, sizeof ref);
+    ref.x = src;
+    ref.n = ns;
+    ref.st = st;
+    ref.seed = 9u;
+    run_job(&ref);
+    assert_int_equal(ref.rc, VX_OK);
+    for (i = 0; i < 4; i++) {
+        jobs[i] = ref;
+        memset(&jobs[i].out, 0, sizeof jobs[i].out);
+        jobs[i].seed = i % 2 ? 9u : 10u;
+        assert_int_equal(pthread_create(&th[i], NULL, run_job, &jobs[i]), 0);
+    }
+    for (i = 0; i < 4; i++) {
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+        assert_int_equal(jobs[i].rc, VX_OK);
+        if (jobs[i].seed == 9u) {
+            assert_int_equal(jobs[i].out.n, ref.out.n);
+            assert_memory_equal(jobs[i].out.x, ref.out.x, ref.out.n * sizeof *ref.out.x);
+        }
+        vx__pcm_free(&jobs[i].out);
+    }
+    vx__pcm_free(&ref.out);
+    vx__conv_stats_free(st);
+    free(src);
+    free(tgt);
+}
+
 static void test_misuse(void **state)
 {
     size_t nt;
@@ -638,6 +753,8 @@ int main(void)
         cmocka_unit_test(test_exaggeration_monotonic),
         cmocka_unit_test(test_cfg_weight_rate),
         cmocka_unit_test(test_silence_and_noise),
+        cmocka_unit_test(test_short_inputs),
+        cmocka_unit_test(test_concurrent),
         cmocka_unit_test(test_misuse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

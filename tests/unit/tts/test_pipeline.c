@@ -10,10 +10,11 @@
  * a message; progress is per item, in stage order, monotone, ending at 1.0;
  * at most max_workers items run at once (an atomic counter in the
  * callback); misuse is EINVAL, too many targets or too much text ELIMIT;
- * the result JSON.
+ * the result JSON.  A watchdog (alarm) turns a hang into a failure.
  */
 #include <math.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -518,8 +520,30 @@ static void test_defaults_and_mp3(void **state)
     vx_pipeline_result_free(r);
 }
 
+/* A hang must fail the test, not stall ctest: the whole file normally runs
+ * in a few seconds (longer under sanitizers, far below the limit). */
+#define WATCHDOG_S 300
+
+static void on_watchdog(int sig)
+{
+    static const char msg[] =
+        "test_pipeline: still running after 300 s: deadlock (known case: under ASan, the "
+        "espeak-ng engine's forked synthesis worker can block on an allocator lock another "
+        "thread held at fork time)\n";
+    (void)sig;
+    if (write(2, msg, sizeof msg - 1) < 0)
+        _exit(2);
+    _exit(1);
+}
+
 int main(void)
 {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_watchdog;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGALRM, &sa, NULL);
+    alarm(WATCHDOG_S);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_item_seed),
         cmocka_unit_test(test_misuse),
