@@ -16,6 +16,8 @@ int vx_cli_presets(int argc, char **argv);  /* app/cmd_presets.c */
 int vx_cli_clone(int argc, char **argv);    /* app/cmd_clone.c */
 int vx_cli_convert(int argc, char **argv);  /* app/cmd_clone.c */
 int vx_cli_pipeline(int argc, char **argv); /* app/cmd_pipeline.c */
+int vx_cli_serve(int argc, char **argv);    /* app/cmd_serve.c */
+int vx_cli_token(int argc, char **argv);    /* app/cmd_serve.c */
 
 static void usage_main(FILE *f)
 {
@@ -29,6 +31,8 @@ static void usage_main(FILE *f)
             "  clone     speak a text in a reference voice\n"
             "  convert   re-speak a recording in a reference voice\n"
             "  pipeline  one message into several languages in parallel\n"
+            "  serve     run the HTTP service (API, page, metrics)\n"
+            "  token     create or revoke API tokens\n"
             "  version   print the version\n"
             "\n"
             "Run 'voxclone <command> --help' for the options of a command.\n");
@@ -290,6 +294,8 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *cmd = argv[1];
+    if (!strcmp(cmd, "clone") || !strcmp(cmd, "pipeline") || !strcmp(cmd, "serve"))
+        vx_tts_global_init(NULL); /* espeak-ng helper process: start it while single-threaded */
     if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
         usage_main(stdout);
         return 0;
@@ -310,6 +316,10 @@ int main(int argc, char **argv)
         return vx_cli_convert(argc - 1, argv + 1);
     if (!strcmp(cmd, "pipeline"))
         return vx_cli_pipeline(argc - 1, argv + 1);
+    if (!strcmp(cmd, "serve"))
+        return vx_cli_serve(argc - 1, argv + 1);
+    if (!strcmp(cmd, "token"))
+        return vx_cli_token(argc - 1, argv + 1);
     fprintf(stderr, "%s: unknown command '%s' (see --help)\n", g_prog, cmd);
     return 2;
 }

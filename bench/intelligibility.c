@@ -415,7 +415,7 @@ int main(int argc, char **argv)
         for (long c0 = 0; c0 < n_sent; c0 += VX_PIPELINE_MAX_TARGETS) {
             size_t nc = (size_t)(n_sent - c0 < VX_PIPELINE_MAX_TARGETS ? n_sent - c0
                                                                        : VX_PIPELINE_MAX_TARGETS);
-            vx_pipeline_target tg[VX_PIPELINE_MAX_TARGETS];
+            vx_pipeline_target tg[VX_PIPELINE_MAX_TARGETS] = {{0}};
             for (size_t k = 0; k < nc; k++) {
                 tg[k].language = "en";
                 tg[k].text = k_sentences[c0 + (long)k];

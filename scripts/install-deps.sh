@@ -6,7 +6,9 @@ PKGS=(build-essential cmake pkg-config clang libclang-rt-14-dev
       libsndfile1-dev libsoxr-dev libfftw3-dev libjansson-dev libcmocka-dev
       libespeak-ng-dev espeak-ng-data flite1-dev libsptk-dev libmp3lame-dev
       libmecab-dev mecab-ipadic-utf8 pocketsphinx pocketsphinx-en-us
-      sox praat python3 python3-numpy)
+      sox praat python3 python3-numpy
+      libmicrohttpd-dev libsqlite3-dev libpq-dev libhiredis-dev libsodium-dev
+      postgresql redis-server prometheus wrk curl)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
-# `make run`: the HTTP service (voxclone serve) is not built yet (issue 6), so
-# this runs the CLI on a real recording from ../shared when present, or on a
-# generated 2-second voice-like tone otherwise, and shows the commands.
+# `make run`: the service on its embedded defaults -- SQLite in ./data,
+# in-process cache, API + page on http://127.0.0.1:8080 (override with the
+# VOXCLONE_* variables, see `voxclone serve --help`).  On first run a token
+# for the admin user "demo" is created and kept in ./data/demo-token (mode
+# 600) so you can sign in on the page; delete the file to make a new one.
 set -euo pipefail
 bin=${1:-build/voxclone}
 root=$(cd "$(dirname "$0")/.." && pwd)
-sample="$root/../shared/evaldata/f0/fda-rl001.wav"
-if [ ! -f "$sample" ]; then
-  sample=/tmp/voxclone-demo.wav
-  sox -n -r 16000 -b 16 "$sample" synth 2 sawtooth 130 lowpass 2500 vol 0.5 2>/dev/null
+cd "$root"
+data=${VOXCLONE_DATA:-./data}
+mkdir -p "$data"
+if [ ! -s "$data/demo-token" ]; then
+  (umask 077; "$bin" token create --user demo --admin --data "$data" | tail -1 > "$data/demo-token")
 fi
-echo "voxclone: the HTTP service is not implemented yet; running the analysis CLI instead."
-echo "\$ $bin analyze --detailed $sample"
-"$bin" analyze --detailed "$sample"
-echo "\$ $bin analyze --json $sample"
-"$bin" analyze --json "$sample"
+echo "voxclone: page and API on http://${VOXCLONE_LISTEN:-127.0.0.1:8080}"
+echo "voxclone: sign in as 'demo' (admin) with the token in $data/demo-token:"
+echo "  $(cat "$data/demo-token")"
+echo "voxclone: stop with Ctrl-C"
+exec "$bin" serve --data "$data"

@@ -33,6 +33,15 @@ void vx_voice_free(vx_voice *v);
 /** Languages of the built-in engines: "en fr es de it pt ru ar hi ja ko zh". */
 const char *vx_clone_languages(void);
 
+/** Optional: call once at start-up, before creating threads.  Starts the
+ *  espeak-ng helper process (a single-threaded fork server; espeak-ng
+ *  initialises in it in the background) while fork() is still safe.
+ *  Without it the helper is started on first use: fork()ed when the process
+ *  has one thread, otherwise re-executed from /proc/self/exe (docs/cloning.md,
+ *  "Process model").  The helper exits when this process does.  Errors:
+ *  EINTERNAL (no process could be started; synthesis retries later). */
+int vx_tts_global_init(vx_error *err);
+
 typedef struct vx_clone_result {
     float *samples;          /**< mono, [-1, 1], at rate_hz (= settings.sample_rate_hz) */
     size_t n_samples;

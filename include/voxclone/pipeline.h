@@ -67,6 +67,10 @@ typedef struct vx_pipeline_progress {
     const char *message;     /**< "" or, with FAILED, the error message */
     size_t n_finished;       /**< items finished (DONE or FAILED), this one included */
     size_t n_targets;
+    /** With DONE: the finished item (clone, encoded audio), so a caller can
+     *  persist each language as soon as it is ready; NULL otherwise.  The
+     *  item is owned by the run; do not keep the pointer. */
+    const struct vx_pipeline_item *item;
 } vx_pipeline_progress;
 
 /** Called from pool threads, never two at once (calls are serialised), each
@@ -133,6 +137,15 @@ int vx_pipeline_run(const vx_voice *voice, const vx_settings *settings,
                     const vx_pipeline_target *targets, size_t n, uint64_t seed,
                     vx_pipeline_progress_fn progress, void *user,
                     vx_pipeline_result **out, vx_error *err);
+
+/** As vx_pipeline_run, but item i is cloned with item_seeds[i] (when
+ *  item_seeds is not NULL) instead of vx_pipeline_item_seed(seed, i): a
+ *  caller re-running part of an earlier run (a job resumed after a restart)
+ *  passes the original items' seeds and gets the same bytes. */
+int vx_pipeline_run_seeded(const vx_voice *voice, const vx_settings *settings,
+                           const vx_pipeline_target *targets, size_t n, uint64_t seed,
+                           const uint64_t *item_seeds, vx_pipeline_progress_fn progress,
+                           void *user, vx_pipeline_result **out, vx_error *err);
 
 void vx_pipeline_result_free(vx_pipeline_result *r);
 

@@ -39,7 +39,12 @@ extern "C" {
     X(ETOOSHORT, -7, "audio is too short")                                 \
     X(ETOOLONG, -8, "audio is too long")                                   \
     X(ELIMIT, -9, "size limit exceeded")                                   \
-    X(EINTERNAL, -10, "internal error")
+    X(EINTERNAL, -10, "internal error")                                    \
+    X(ENOTFOUND, -11, "not found")                                         \
+    X(ECONFLICT, -12, "conflict")                                          \
+    X(EUNAVAIL, -13, "service unavailable")                                \
+    X(EBUSY, -14, "busy: queue full")                                      \
+    X(EAUTH, -15, "not authorised")
 
 typedef enum vx_status {
 #define VX__STATUS_ENUM(name, value, msg) VX_##name = value,
@@ -229,6 +234,12 @@ void vx_analysis_free(vx_analysis *a);
  *  malloc'd NUL-terminated string (free with free()) or NULL on ENOMEM. */
 char *vx_analysis_to_json(const vx_analysis *a, unsigned flags);
 
+/** Parses an analysis JSON written by vx_analysis_to_json (frames are not
+ *  read back; frames stays NULL).  Reals were written with 12 significant
+ *  digits.  Errors: EINVAL (not JSON, missing pitch/spectral), ENOMEM.
+ *  Free *out with vx_analysis_free. */
+int vx_analysis_from_json(const char *json, size_t len, vx_analysis **out, vx_error *err);
+
 /* ------------------------------------------------------------------ */
 /* Similarity: the old service's formula (SPEC section 3)             */
 /* ------------------------------------------------------------------ */
@@ -256,6 +267,7 @@ char *vx_similarity_to_json(const vx_similarity *s, const vx_analysis *original,
 #include "voxclone/settings.h"
 #include "voxclone/clone.h"
 #include "voxclone/pipeline.h"
+#include "voxclone/server.h"
 #ifdef __cplusplus
 }
 #endif

@@ -12,5 +12,8 @@
 json_t *vx__analysis_json(const vx_analysis *a, unsigned flags);
 /** Compact dump with 12 significant digits; malloc'd, NULL on failure. */
 char *vx__json_dump(const json_t *j);
+/** The similarity JSON object of vx_similarity_to_json (new reference;
+ *  NULL on ENOMEM).  Defined in similarity/seed.c. */
+json_t *vx__similarity_json(const vx_similarity *s, const vx_analysis *o, const vx_analysis *c);
 
 #endif

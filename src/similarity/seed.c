@@ -51,10 +51,8 @@ int vx_similarity_compute(const vx_analysis *o, const vx_analysis *c, vx_similar
     return VX_OK;
 }
 
-char *vx_similarity_to_json(const vx_similarity *s, const vx_analysis *o, const vx_analysis *c)
+json_t *vx__similarity_json(const vx_similarity *s, const vx_analysis *o, const vx_analysis *c)
 {
-    if (!s)
-        return NULL;
     json_t *j = json_object();
     if (!j)
         return NULL;
@@ -71,6 +69,16 @@ char *vx_similarity_to_json(const vx_similarity *s, const vx_analysis *o, const 
         json_object_set_new(j, "original_metrics", vx__analysis_json(o, 0));
     if (c)
         json_object_set_new(j, "cloned_metrics", vx__analysis_json(c, 0));
+    return j;
+}
+
+char *vx_similarity_to_json(const vx_similarity *s, const vx_analysis *o, const vx_analysis *c)
+{
+    if (!s)
+        return NULL;
+    json_t *j = vx__similarity_json(s, o, c);
+    if (!j)
+        return NULL;
     char *txt = vx__json_dump(j);
     json_decref(j);
     return txt;

@@ -15,9 +15,10 @@
  * it synthesised before (wave-generator phase, Klatt skew parity, filter
  * memories kept in function statics that no API resets), and both draw noise
  * from the C library's rand().  espeak-ng therefore synthesises in a
- * short-lived worker process forked from a state that never synthesised
- * (espeak.c), which makes every call start from the same state and lets
- * calls run in parallel; flite, whose state is reproducible, runs in this
+ * short-lived worker process forked by a single-purpose "zygote" process
+ * that initialised espeak-ng once and never synthesised (espeak.c,
+ * espeak_zygote.c), which makes every call start from the same state, lets
+ * calls run in parallel, and never forks the (multi-threaded) caller; flite, whose state is reproducible, runs in this
  * process under vx__synth_lock, which also covers its srand().  Only the
  * synthesizer calls are serialised -- analysis, conversion and encoding run in
  * parallel.  Tags: "en", "EN", "en-US", "pt_BR" are accepted; the base code

@@ -8,14 +8,20 @@
  * no API call resets -- not espeak_Cancel, not a new voice, not a second
  * espeak_Initialize; a priming utterance does not converge them).  Same
  * input + same seed must give the same bytes, so every synthesis runs in a
- * short-lived worker process forked from this process, where espeak-ng is
- * initialised once (AUDIO_OUTPUT_SYNCHRONOUS, a callback appending samples
- * to the buffer passed as user_data) but never used to synthesise: each
- * worker starts from that same pristine state, loads the voice, calls
- * srand(seed) (the noise source uses rand()), synthesises, writes the
- * samples to a pipe and _exit()s.  Workers are independent, so syntheses
- * run in parallel with no lock; only pipe()+fork() are serialised (so no
- * worker inherits another's pipe).  Cost: ~2 ms per fork.  The voice is a
+ * short-lived worker process forked by the espeak-ng fork server
+ * (espeak_zygote.c), a helper with one working thread in which espeak-ng is
+ * initialised once (vx__espeak_zygote_init: AUDIO_OUTPUT_SYNCHRONOUS, a
+ * callback appending samples to the buffer passed as user_data) but never
+ * used to synthesise; the library's own process never loads espeak-ng's
+ * state and never forks per synthesis.  Each worker starts from that same
+ * pristine state, reads its request from the socket it owns (wire_request:
+ * voice file text, text, words per minute, srand seed), loads the voice,
+ * calls srand(seed) (the noise source uses rand()), synthesises, sends
+ * wire_header + int16 samples and exits.  Workers are independent, so
+ * syntheses run in parallel with no lock.  The caller builds the voice file
+ * (it learns the data directory from the zygote's hello) and converts the
+ * samples to float.  A worker that dies before its reply fails only that
+ * synthesis (EINTERNAL naming its pid).  The voice is a
  * full voice file written for each call: the language's own file from
  * <data>/lang (so phonemes, dictionary, tunes and stress rules are the
  * language's) followed by the fitted timbre:
@@ -42,13 +48,15 @@
 #include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <espeak-ng/speak_lib.h>
@@ -56,6 +64,7 @@
 
 #include "core/error.h"
 #include "tts/engine_private.h"
+#include "tts/espeak_zygote.h"
 #include "tts/tts_internal.h"
 
 #define KLATT_VARIANT 3
@@ -289,31 +298,33 @@ static int synth_cb(short *wav, int numsamples, espeak_EVENT *events)
     return 0;
 }
 
-static pthread_once_t g_espeak_once = PTHREAD_ONCE_INIT;
+/* Set in the zygote (espeak_zygote.c) and inherited by its workers; never
+ * set in the library's process, which does not load espeak-ng's state. */
 static int g_espeak_rate = -1;
-static char g_espeak_data[512];
 
-static void espeak_init_once(void)
+void vx__espeak_zygote_init(vx__zyg_info *info)
 {
     const char *path = NULL;
+    memset(info, 0, sizeof *info);
     g_espeak_rate = espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, NULL,
                                       espeakINITIALIZE_DONT_EXIT);
+    info->rate_hz = g_espeak_rate;
     if (g_espeak_rate <= 0)
         return;
     espeak_Info(&path);
     if (path)
-        snprintf(g_espeak_data, sizeof g_espeak_data, "%s", path);
+        snprintf(info->data_dir, sizeof info->data_dir, "%s", path);
     espeak_SetSynthCallback(synth_cb);
 }
 
 /* Reads <data>/lang/<rel> (a few hundred bytes). */
-static int read_lang_file(const char *rel, sbuf *b, vx_error *err)
+static int read_lang_file(const char *data_dir, const char *rel, sbuf *b, vx_error *err)
 {
     char path[768];
     char buf[1024];
     size_t got;
     FILE *f;
-    snprintf(path, sizeof path, "%s/lang/%s", g_espeak_data, rel);
+    snprintf(path, sizeof path, "%s/lang/%s", data_dir, rel);
     f = fopen(path, "rb");
     if (!f)
         return vx__error_set(err, VX_EINTERNAL, "espeak-ng: cannot read the language file %s",
@@ -374,7 +385,7 @@ static int write_file(const char *path, const char *data, size_t n)
     return close(fd);
 }
 
-/* Loads the voice file text (under the synthesis lock). */
+/* Loads the voice file text (in a worker). */
 static int load_voice(const char *text, size_t n, vx_error *err)
 {
     char dir[300], path[340];
@@ -433,6 +444,22 @@ static void append_timbre(sbuf *b, const vx__synth_cmd *c)
 
 /* ---- one synthesis in a worker process -------------------------------- */
 
+/* What the caller sends a worker: this header, the voice file text
+ * (voice_len bytes), then the text to speak (text_len bytes, no NUL). */
+typedef struct wire_request {
+    uint32_t magic;
+    int32_t wpm;
+    uint32_t seed;
+    uint32_t flags; /* WIRE_CRASH: tests only */
+    uint64_t voice_len;
+    uint64_t text_len;
+} wire_request;
+
+#define WIRE_MAGIC 0x56585251u /* "VXRQ" */
+#define WIRE_CRASH 1u
+#define WIRE_MAX_VOICE ((uint64_t)1 << 20)
+#define WIRE_MAX_TEXT ((uint64_t)64 << 20)
+
 /* What a worker sends back: this header, then n int16 samples. */
 typedef struct wire_header {
     int32_t rc;
@@ -441,11 +468,13 @@ typedef struct wire_header {
     char message[256];
 } wire_header;
 
+/* Both ends are sockets: send() with MSG_NOSIGNAL, so a peer that went
+ * away gives EPIPE, never SIGPIPE. */
 static int write_all(int fd, const void *p, size_t n)
 {
     const char *c = p;
     while (n > 0) {
-        ssize_t w = write(fd, c, n);
+        ssize_t w = send(fd, c, n, MSG_NOSIGNAL);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
@@ -475,7 +504,7 @@ static int read_all(int fd, void *p, size_t n)
     return 0;
 }
 
-/* Runs in the worker: load the voice, synthesise, send, never return. */
+/* Runs in the worker: load the voice, synthesise, send. */
 static void worker_main(int fd, const char *voice_text, size_t voice_len, const char *say, int wpm,
                         unsigned seed)
 {
@@ -510,59 +539,95 @@ static void worker_main(int fd, const char *voice_text, size_t voice_len, const 
     }
     if (write_all(fd, &h, sizeof h) == 0 && h.rc == VX_OK && col.n)
         write_all(fd, col.x, col.n * sizeof *col.x);
-    _exit(0);
+    free(col.x);
 }
 
-/* Serialises pipe creation and fork, so that no worker inherits the write
- * end of another worker's pipe (its reader would then wait for both). */
-static pthread_mutex_t g_fork_lock = PTHREAD_MUTEX_INITIALIZER;
+void vx__espeak_worker_serve(int fd)
+{
+    wire_request rq;
+    char *voice, *say;
+    if (read_all(fd, &rq, sizeof rq) != 0 || rq.magic != WIRE_MAGIC ||
+        rq.voice_len > WIRE_MAX_VOICE || rq.text_len > WIRE_MAX_TEXT)
+        return;
+    voice = malloc((size_t)rq.voice_len + 1);
+    say = malloc((size_t)rq.text_len + 1);
+    if (voice && say && read_all(fd, voice, (size_t)rq.voice_len) == 0 &&
+        read_all(fd, say, (size_t)rq.text_len) == 0) {
+        voice[rq.voice_len] = '\0';
+        say[rq.text_len] = '\0';
+        if (rq.flags & WIRE_CRASH)
+            raise(SIGKILL); /* tests: a worker that dies mid-request */
+        worker_main(fd, voice, (size_t)rq.voice_len, say, (int)rq.wpm, (unsigned)rq.seed);
+    }
+    free(voice);
+    free(say);
+}
 
-static int synth_in_worker(const char *voice_text, size_t voice_len, const char *say, int wpm,
+static atomic_int g_test_crash;
+
+void vx__espeak_test_crash_next(void)
+{
+    atomic_store(&g_test_crash, 1);
+}
+
+/* Synthesises in a fresh worker of the zygote: the voice file is the
+ * language file rel followed by the timbre of cmd. */
+static int synth_in_worker(const char *rel, const vx__synth_cmd *cmd, const char *say, int wpm,
                            unsigned seed, vx__pcm *out, vx_error *err)
 {
-    int fds[2];
-    pid_t pid;
+    vx__zyg_info info;
+    wire_request rq;
     wire_header h;
+    sbuf voice = {0};
     short *pcm = NULL;
-    int rc = VX_OK, status;
-    size_t k;
+    pid_t worker = 0;
+    int fd = -1, rc;
+    size_t k, say_len = strlen(say);
 
-    pthread_mutex_lock(&g_fork_lock);
-    if (pipe(fds) != 0) {
-        pthread_mutex_unlock(&g_fork_lock);
-        return vx__error_set(err, VX_EINTERNAL, "espeak-ng: cannot create a pipe: %s",
-                             strerror(errno));
-    }
-    pid = fork();
-    if (pid == 0) {
-        close(fds[0]);
-        worker_main(fds[1], voice_text, voice_len, say, wpm, seed);
-    }
-    close(fds[1]);
-    pthread_mutex_unlock(&g_fork_lock);
-    if (pid < 0) {
-        close(fds[0]);
-        return vx__error_set(err, VX_EINTERNAL, "espeak-ng: cannot start a worker process: %s",
-                             strerror(errno));
-    }
-    if (read_all(fds[0], &h, sizeof h) != 0) {
-        rc = vx__error_set(err, VX_EINTERNAL, "espeak-ng: the worker process failed");
-    } else if (h.rc != VX_OK) {
-        h.message[sizeof h.message - 1] = '\0';
-        rc = vx__error_set(err, h.rc, "%s", h.message);
-    } else if (h.n > (uint64_t)3600 * 48000 || h.rate <= 0) {
-        rc = vx__error_set(err, VX_EINTERNAL, "espeak-ng: the worker sent an invalid reply");
-    } else {
-        pcm = malloc((h.n ? (size_t)h.n : 1) * sizeof *pcm);
-        out->x = malloc((h.n ? (size_t)h.n : 1) * sizeof *out->x);
-        if (!pcm || !out->x)
+    rc = vx__zyg_open(&fd, &worker, &info, err);
+    if (rc != VX_OK)
+        return rc;
+    rc = read_lang_file(info.data_dir, rel, &voice, err);
+    if (rc == VX_OK) {
+        append_timbre(&voice, cmd);
+        if (voice.oom)
             rc = vx__error_set(err, VX_ENOMEM, "espeak-ng: out of memory");
-        else if (h.n && read_all(fds[0], pcm, (size_t)h.n * sizeof *pcm) != 0)
-            rc = vx__error_set(err, VX_EINTERNAL, "espeak-ng: the worker process failed");
     }
-    close(fds[0]);
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
+    if (rc == VX_OK) {
+        memset(&rq, 0, sizeof rq);
+        rq.magic = WIRE_MAGIC;
+        rq.wpm = wpm;
+        rq.seed = seed;
+        rq.flags = atomic_exchange(&g_test_crash, 0) ? WIRE_CRASH : 0u;
+        rq.voice_len = voice.n;
+        rq.text_len = say_len;
+        /* a send error means the worker is gone: the read below says so */
+        if (write_all(fd, &rq, sizeof rq) == 0 && write_all(fd, voice.p, voice.n) == 0)
+            write_all(fd, say, say_len);
+        if (read_all(fd, &h, sizeof h) != 0) {
+            rc = vx__error_set(err, VX_EINTERNAL,
+                               "espeak-ng: the worker process (pid %ld) died before replying "
+                               "(crashed or killed)",
+                               (long)worker);
+        } else if (h.rc != VX_OK) {
+            h.message[sizeof h.message - 1] = '\0';
+            rc = vx__error_set(err, h.rc, "%s", h.message);
+        } else if (h.n > (uint64_t)3600 * 48000 || h.rate <= 0) {
+            rc = vx__error_set(err, VX_EINTERNAL, "espeak-ng: the worker sent an invalid reply");
+        } else {
+            pcm = malloc((h.n ? (size_t)h.n : 1) * sizeof *pcm);
+            out->x = malloc((h.n ? (size_t)h.n : 1) * sizeof *out->x);
+            if (!pcm || !out->x)
+                rc = vx__error_set(err, VX_ENOMEM, "espeak-ng: out of memory");
+            else if (h.n && read_all(fd, pcm, (size_t)h.n * sizeof *pcm) != 0)
+                rc = vx__error_set(err, VX_EINTERNAL,
+                                   "espeak-ng: the worker process (pid %ld) died while replying "
+                                   "(crashed or killed)",
+                                   (long)worker);
+        }
+    }
+    close(fd);
+    free(voice.p);
     if (rc == VX_OK) {
         for (k = 0; k < (size_t)h.n; k++)
             out->x[k] = (float)pcm[k] / 32768.0f;
@@ -582,7 +647,6 @@ static int espeak_synth(const char *lang, const char *text, const vx__voice_fit 
     const char *rel;
     char *kana = NULL;
     const char *say = text;
-    sbuf voice = {0};
     vx__synth_cmd cmd;
     int rc, wpm;
 
@@ -604,24 +668,7 @@ static int espeak_synth(const char *lang, const char *text, const vx__voice_fit 
         wpm = espeakRATE_MINIMUM;
     if (wpm > espeakRATE_MAXIMUM)
         wpm = espeakRATE_MAXIMUM;
-
-    /* initialised once in this process, never used for synthesis here */
-    pthread_mutex_lock(&g_fork_lock);
-    pthread_once(&g_espeak_once, espeak_init_once);
-    pthread_mutex_unlock(&g_fork_lock);
-    if (g_espeak_rate <= 0) {
-        free(kana);
-        return vx__error_set(err, VX_EINTERNAL,
-                             "espeak-ng could not be initialised (is espeak-ng-data installed?)");
-    }
-    rc = read_lang_file(rel, &voice, err);
-    if (rc == VX_OK) {
-        append_timbre(&voice, &cmd);
-        rc = voice.oom ? vx__error_set(err, VX_ENOMEM, "espeak-ng: out of memory")
-                       : synth_in_worker(voice.p, voice.n, say, wpm, vx__srand_seed(seed), out,
-                                         err);
-    }
-    free(voice.p);
+    rc = synth_in_worker(rel, &cmd, say, wpm, vx__srand_seed(seed), out, err);
     free(kana);
     return rc;
 }

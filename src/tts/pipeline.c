@@ -103,6 +103,7 @@ static void report(run_ctx *c, vx_pipeline_item *it, vx_pipeline_stage stage, do
         p.message = stage == VX_PIPELINE_FAILED ? it->error.message : "";
         p.n_finished = c->n_finished;
         p.n_targets = c->n;
+        p.item = stage == VX_PIPELINE_DONE ? it : NULL;
         c->cb(&p, c->user);
     }
     pthread_mutex_unlock(&c->lock);
@@ -215,6 +216,15 @@ int vx_pipeline_run(const vx_voice *voice, const vx_settings *settings,
                     vx_pipeline_progress_fn progress, void *user, vx_pipeline_result **out,
                     vx_error *err)
 {
+    return vx_pipeline_run_seeded(voice, settings, targets, n, seed, NULL, progress, user, out,
+                                  err);
+}
+
+int vx_pipeline_run_seeded(const vx_voice *voice, const vx_settings *settings,
+                           const vx_pipeline_target *targets, size_t n, uint64_t seed,
+                           const uint64_t *item_seeds, vx_pipeline_progress_fn progress,
+                           void *user, vx_pipeline_result **out, vx_error *err)
+{
     vx__error_clear(err);
     if (!voice || !out)
         return vx__error_set(err, VX_EINVAL, "pipeline: %s is NULL", !voice ? "voice" : "out");
@@ -257,7 +267,7 @@ int vx_pipeline_run(const vx_voice *voice, const vx_settings *settings,
     for (size_t i = 0; i < n; i++) {
         vx_pipeline_item *it = &items[i];
         it->index = i;
-        it->seed = vx_pipeline_item_seed(seed, i);
+        it->seed = item_seeds ? item_seeds[i] : vx_pipeline_item_seed(seed, i);
         it->audio_format = s.audio_format;
         it->status = VX_OK;
         it->worker = -1;

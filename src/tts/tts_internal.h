@@ -2,7 +2,7 @@
  * tts_internal.h -- internal interfaces of the cloning engine.
  *
  *   engine.c     engine registry, choice per language, fallback
- *   espeak.c     espeak-ng engine (global state behind one lock)
+ *   espeak.c     espeak-ng engine (each synthesis in a worker forked by the zygote)
  *   flite.c      flite engine (English)
  *   fit.c        voice fitting: base-voice parameters from the reference
  *   convert.c    tone-colour converter (envelope, F0, level)

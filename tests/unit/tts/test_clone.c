@@ -559,14 +559,6 @@ static void *run_job(void *arg)
 
 static void test_concurrent_equals_sequential(void **state)
 {
-#if defined(__SANITIZE_ADDRESS__)
-    /* espeak-ng runs in processes forked from this multi-threaded program;
-     * under ASan a fork taken while another thread holds ASan's allocator
-     * lock leaves the child blocked for ever (seen intermittently).  Release
-     * builds are not affected (glibc resets its malloc locks after fork). */
-    printf("SKIP under AddressSanitizer: parallel espeak-ng forks can deadlock ASan's allocator\n");
-    skip();
-#endif
     job jobs[4] = {{"en", "Hello from the first thread. It speaks English.", 11, NULL, 0},
                    {"fr", "Bonjour du deuxième fil. Il parle français.", 12, NULL, 0},
                    {"de", "Hallo vom dritten Faden. Er spricht Deutsch.", 13, NULL, 0},

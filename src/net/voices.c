@@ -1,0 +1,214 @@
+/*
+ * voices.c -- reference voices of stored profiles, kept ready for cloning.
+ *
+ * DESIGN: building a vx_voice means decoding and analysing the profile's
+ * audio (tens of milliseconds), while a profile version never changes: so
+ * voices are kept in a small LRU keyed by profile id.  Entries are
+ * refcounted: an entry in use is never evicted, and when every slot is busy
+ * the caller gets a private voice that vx__voice_put frees.  The build runs
+ * outside the lock so one slow build does not stall other requests.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "net/server_internal.h"
+
+#define N_VOICES 16
+
+typedef struct ventry {
+    char id[VX_STORE_ID_LEN + 1];
+    vx_voice *v;
+    int refs;
+    uint64_t used;
+} ventry;
+
+struct vx__voices {
+    pthread_mutex_t m;
+    ventry e[N_VOICES];
+    uint64_t tick;
+};
+
+int vx__voices_new(vx__voices **out)
+{
+    vx__voices *v = calloc(1, sizeof *v);
+    if (!v)
+        return VX_ENOMEM;
+    pthread_mutex_init(&v->m, NULL);
+    *out = v;
+    return VX_OK;
+}
+
+void vx__voices_free(vx__voices *v)
+{
+    if (!v)
+        return;
+    for (int i = 0; i < N_VOICES; i++)
+        vx_voice_free(v->e[i].v);
+    pthread_mutex_destroy(&v->m);
+    free(v);
+}
+
+int vx__voice_get(vx_server *s, const vx_profile *p, const vx_voice **out, vx_error *err)
+{
+    vx__voices *vs = s->voices;
+    pthread_mutex_lock(&vs->m);
+    for (int i = 0; i < N_VOICES; i++) {
+        if (vs->e[i].v && strcmp(vs->e[i].id, p->id) == 0) {
+            vs->e[i].refs++;
+            vs->e[i].used = ++vs->tick;
+            *out = vs->e[i].v;
+            pthread_mutex_unlock(&vs->m);
+            return VX_OK;
+        }
+    }
+    pthread_mutex_unlock(&vs->m);
+
+    void *audio = NULL;
+    size_t len = 0;
+    int rc = vx__audio_load(s, p->audio_sha256, &audio, &len, err);
+    if (rc != VX_OK)
+        return rc;
+    vx_voice *v = NULL;
+    rc = vx_voice_from_memory(audio, len, &v, err);
+    free(audio);
+    if (rc != VX_OK)
+        return rc;
+
+    pthread_mutex_lock(&vs->m);
+    int slot = -1;
+    for (int i = 0; i < N_VOICES; i++) {
+        if (vs->e[i].v && strcmp(vs->e[i].id, p->id) == 0) { /* built twice: keep theirs */
+            vs->e[i].refs++;
+            vs->e[i].used = ++vs->tick;
+            *out = vs->e[i].v;
+            pthread_mutex_unlock(&vs->m);
+            vx_voice_free(v);
+            return VX_OK;
+        }
+        if (vs->e[i].refs == 0 && (slot < 0 || !vs->e[i].v ||
+                                   (vs->e[slot].v && vs->e[i].used < vs->e[slot].used)))
+            slot = i;
+    }
+    if (slot >= 0) {
+        vx_voice_free(vs->e[slot].v);
+        memcpy(vs->e[slot].id, p->id, sizeof vs->e[slot].id);
+        vs->e[slot].v = v;
+        vs->e[slot].refs = 1;
+        vs->e[slot].used = ++vs->tick;
+    }
+    pthread_mutex_unlock(&vs->m);
+    *out = v; /* uncached when slot < 0: vx__voice_put frees it */
+    return VX_OK;
+}
+
+void vx__voice_put(vx_server *s, const vx_voice *v)
+{
+    if (!v)
+        return;
+    vx__voices *vs = s->voices;
+    pthread_mutex_lock(&vs->m);
+    for (int i = 0; i < N_VOICES; i++) {
+        if (vs->e[i].v == v) {
+            vs->e[i].refs--;
+            pthread_mutex_unlock(&vs->m);
+            return;
+        }
+    }
+    pthread_mutex_unlock(&vs->m);
+    vx_voice_free((vx_voice *)v);
+}
+
+/* ------------------------------------------------------------------ */
+/* parsed analyses of profiles                                         */
+/* ------------------------------------------------------------------ */
+/* A comparison by profile ids needs two parsed analyses.  Parsing a stored
+ * JSON (13 MFCC, 512 voiceprint floats) costs far more than the similarity
+ * itself, and versions never change, so parsed analyses are kept in a
+ * 2-way set-associative table: O(1), fixed memory (~5 MB), no invalidation
+ * needed. */
+#define PA_SETS 1024
+
+typedef struct pa_entry {
+    char id[VX_STORE_ID_LEN + 1];
+    char user[VX_STORE_MAX_USER + 1];
+    uint64_t used;
+    vx_analysis a;
+} pa_entry;
+
+static pthread_mutex_t pa_lock = PTHREAD_MUTEX_INITIALIZER;
+
+struct pa_table {
+    pa_entry e[PA_SETS][2];
+    uint64_t tick;
+};
+typedef struct pa_table pa_table;
+
+static uint32_t fnv1a(const char *s)
+{
+    uint32_t h = 2166136261u;
+    while (*s)
+        h = (h ^ (unsigned char)*s++) * 16777619u;
+    return h;
+}
+
+int vx__profile_analysis(vx_server *s, const char *id, char user[VX_STORE_MAX_USER + 1],
+                         vx_analysis *out, vx_error *err)
+{
+    pa_table *t = s->profile_analyses;
+    uint32_t set = fnv1a(id) % PA_SETS;
+    if (t) {
+        pthread_mutex_lock(&pa_lock);
+        for (int w = 0; w < 2; w++) {
+            pa_entry *e = &t->e[set][w];
+            if (e->id[0] && strcmp(e->id, id) == 0) {
+                e->used = ++t->tick;
+                *out = e->a;
+                memcpy(user, e->user, VX_STORE_MAX_USER + 1);
+                pthread_mutex_unlock(&pa_lock);
+                return VX_OK;
+            }
+        }
+        pthread_mutex_unlock(&pa_lock);
+    }
+    vx_profile p;
+    memset(&p, 0, sizeof p);
+    int rc = vx_store_profile_get_id(s->store, id, &p, err);
+    if (rc != VX_OK)
+        return rc;
+    vx_analysis *a = NULL;
+    rc = vx_analysis_from_json(p.analysis_json, strlen(p.analysis_json), &a, err);
+    if (rc != VX_OK) {
+        vx_profile_clear(&p);
+        return rc;
+    }
+    *out = *a;
+    out->frames = NULL;
+    memcpy(user, p.user, VX_STORE_MAX_USER + 1);
+    vx_analysis_free(a);
+    if (t) {
+        pthread_mutex_lock(&pa_lock);
+        pa_entry *e = &t->e[set][0];
+        if (t->e[set][1].used < e->used)
+            e = &t->e[set][1];
+        memcpy(e->id, p.id, sizeof e->id);
+        memcpy(e->user, p.user, sizeof e->user);
+        e->a = *out;
+        e->used = ++t->tick;
+        pthread_mutex_unlock(&pa_lock);
+    }
+    vx_profile_clear(&p);
+    return VX_OK;
+}
+
+int vx__profile_analyses_new(vx_server *s)
+{
+    s->profile_analyses = calloc(1, sizeof(pa_table));
+    return s->profile_analyses ? VX_OK : VX_ENOMEM;
+}
+
+void vx__profile_analyses_free(vx_server *s)
+{
+    free(s->profile_analyses);
+    s->profile_analyses = NULL;
+}
