@@ -3,8 +3,9 @@
 #
 #   bash bench/run.sh BUILD_DIR [bench_analysis options...]
 #
-# Runs BUILD_DIR/bench_analysis (extra arguments are passed to it) and
-# BUILD_DIR/bench_pitch with the shared data at $VX_SHARED_DIR, by default
+# Runs BUILD_DIR/bench_analysis (extra arguments are passed to it),
+# bench_pitch, bench_voiceprint, bench_vpindex and bench/api.sh (wrk against
+# `voxclone serve`) with the shared data at $VX_SHARED_DIR, by default
 # ../shared next to the repository, and prints their output.  Builds nothing.
 set -u
 if [ $# -lt 1 ]; then
@@ -32,4 +33,10 @@ echo "== bench_pitch =="
 echo
 echo "== bench_voiceprint =="
 "$build/bench_voiceprint" --shared "$shared" || rc=1
+echo
+echo "== bench_vpindex (nearest voice among 100 000) =="
+"$build/bench_vpindex" || rc=1
+echo
+echo "== bench/api.sh (HTTP, wrk) =="
+bash "$root/bench/api.sh" "$build" "$shared" || rc=1
 exit $rc

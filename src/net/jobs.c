@@ -126,6 +126,12 @@ static void on_progress(const vx_pipeline_progress *p, void *user)
             json_decref(j);
         }
         vx_store_job_item_update(s->store, c->job->id, idx, "done", 1.0, name, sim, NULL, &e);
+        if (sim) { /* a verified clone is a comparison too: keep it in the user's history */
+            char cloned[120];
+            snprintf(cloned, sizeof cloned, "job:%s/%zu", c->job->id, idx);
+            vx_store_history_add(s->store, c->job->user, c->job->profile_id, cloned,
+                                 it->clone->similarity.overall, sim, NULL, &e);
+        }
         free(sim);
         break;
     }

@@ -189,7 +189,7 @@ int vx__analyse_audio(vx_server *s, const void *data, size_t len, const char sha
         return vx__error_set(err, VX_ENOMEM, "out of memory");
     }
     if (vx_cache_put(s->cache, key, j, strlen(j), 0, NULL) != VX_OK)
-        vx_metrics_inc(s->metrics, "voxclone_cache_errors_total", NULL, 0);
+        vx_metrics_inc(s->metrics, "voxclone_cache_errors_total", NULL, 1);
     *json = j;
     if (analysis)
         *analysis = a;
@@ -318,13 +318,69 @@ int vx__h_metrics(vx_server *s, vx__req *rq, vx__resp *rs)
     return 200;
 }
 
+static int parse_int_arg(const char *v, long lo, long hi, long *out);
+
 int vx__h_whoami(vx_server *s, vx__req *rq, vx__resp *rs)
 {
-    (void)s;
+    vx_profile_version *vs = NULL;
+    size_t nv = 0;
+    vx_error e;
+    if (vx_store_profile_versions(s->store, rq->user, &vs, &nv, &e) != VX_OK)
+        return vx__store_fail(s, rs, "profile_versions", &e);
     json_t *j = json_object();
     json_object_set_new(j, "user", json_string(rq->user));
     json_object_set_new(j, "admin", json_boolean(rq->is_admin));
+    /* so a client can tell "no profile yet" without provoking a 404 */
+    json_object_set_new(j, "profile_version", nv ? json_integer(vs[0].version) : json_null());
+    free(vs);
     return vx__json(rs, 200, j);
+}
+
+static const char *sniff_audio_type(const unsigned char *d, size_t n)
+{
+    if (n >= 12 && memcmp(d, "RIFF", 4) == 0 && memcmp(d + 8, "WAVE", 4) == 0)
+        return "audio/wav";
+    if (n >= 4 && memcmp(d, "fLaC", 4) == 0)
+        return "audio/flac";
+    if (n >= 4 && memcmp(d, "OggS", 4) == 0)
+        return "audio/ogg";
+    if ((n >= 3 && memcmp(d, "ID3", 3) == 0) || (n >= 2 && d[0] == 0xFF && (d[1] & 0xE0) == 0xE0))
+        return "audio/mpeg";
+    return "application/octet-stream";
+}
+
+int vx__h_profile_audio(vx_server *s, vx__req *rq, vx__resp *rs)
+{
+    const char *user = rq->params[0];
+    if (vx__may_access(rq, rs, user, "userId"))
+        return rs->status;
+    long version = 0;
+    const char *v = vx__query(rq, "version");
+    if (v && parse_int_arg(v, 1, 1000000000L, &version) != 0)
+        return vx__error(rs, 400, "version", "version must be an integer >= 1 (got '%s')", v);
+    vx_profile p;
+    memset(&p, 0, sizeof p);
+    vx_error e;
+    int rc = vx_store_profile_get(s->store, user, (int)version, &p, &e);
+    if (rc == VX_ENOTFOUND)
+        return version ? vx__error(rs, 404, "version", "user '%s' has no profile version %ld",
+                                   user, version)
+                       : vx__error(rs, 404, "userId", "user '%s' has no voice profile", user);
+    if (rc != VX_OK)
+        return vx__store_fail(s, rs, "profile_get", &e);
+    void *data = NULL;
+    size_t len = 0;
+    rc = vx__audio_load(s, p.audio_sha256, &data, &len, &e);
+    vx_profile_clear(&p);
+    if (rc != VX_OK)
+        return vx__error(rs, 500, NULL, "the profile's audio is missing: %s", e.message);
+    free(rs->body);
+    rs->body = data;
+    rs->len = len;
+    rs->status = 200;
+    snprintf(rs->content_type, sizeof rs->content_type, "%s", sniff_audio_type(data, len));
+    vx__header(rs, "Cache-Control", "private, max-age=86400"); /* a version never changes */
+    return 200;
 }
 
 int vx__h_profile_post(vx_server *s, vx__req *rq, vx__resp *rs)
@@ -531,11 +587,15 @@ static int load_side(vx_server *s, vx__req *rq, vx__resp *rs, json_t *body, cons
         if (n != VX_STORE_ID_LEN)
             return vx__error(rs, 400, idfield, "'%s' is not a profile id (36-character uuid)",
                              idfield);
-        out->a = malloc(sizeof *out->a);
+        out->a = calloc(1, sizeof *out->a);
         if (!out->a)
             return vx__error(rs, 500, NULL, "out of memory");
         char owner[VX_STORE_MAX_USER + 1];
         int rc = vx__profile_analysis(s, id, owner, out->a, &e);
+        if (rc != VX_OK) {
+            free(out->a); /* not a complete analysis: plain free */
+            out->a = NULL;
+        }
         if (rc == VX_ENOTFOUND)
             return vx__error(rs, 404, idfield, "no profile with id %s", id);
         if (rc == VX_EINVAL)

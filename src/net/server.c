@@ -329,6 +329,7 @@ static const route ROUTES[] = {
     {"GET", "/metrics", vx__h_metrics, 0},
     {"GET", "/api/whoami", vx__h_whoami, 1},
     {"POST", "/api/voice-profiles/:userId", vx__h_profile_post, 1},
+    {"GET", "/api/voice-profiles/:userId/audio", vx__h_profile_audio, 1},
     {"POST", "/api/voice-analysis/compare", vx__h_compare, 1},
     {"GET", "/api/voice-analysis/:userId", vx__h_analysis_get, 1},
     {"GET", "/api/voice-presets", vx__h_presets, 1},
@@ -366,11 +367,12 @@ static int match(const char *pattern, const char *path, vx__req *rq)
                 p++;
             const char *e = strchr(u, '/');
             size_t n = e ? (size_t)(e - u) : strlen(u);
-            if (n == 0 || np >= VX__MAX_PARAMS || n >= sizeof rq->param_buf[0])
+            if (n == 0 || np >= VX__MAX_PARAMS)
                 return 0;
-            if (rq) {
-                memcpy(rq->param_buf[np], u, n);
-                rq->param_buf[np][n] = '\0';
+            if (rq) { /* longer than any valid id: kept truncated, refused by the handler */
+                size_t c = n < sizeof rq->param_buf[0] ? n : sizeof rq->param_buf[0] - 1;
+                memcpy(rq->param_buf[np], u, c);
+                rq->param_buf[np][c] = '\0';
                 rq->params[np] = rq->param_buf[np];
             }
             np++;

@@ -185,6 +185,7 @@ int vx__h_job_post(vx_server *s, vx__req *rq, vx__resp *rs);
 int vx__h_job_get(vx_server *s, vx__req *rq, vx__resp *rs);
 int vx__h_job_audio(vx_server *s, vx__req *rq, vx__resp *rs);
 int vx__h_whoami(vx_server *s, vx__req *rq, vx__resp *rs);
+int vx__h_profile_audio(vx_server *s, vx__req *rq, vx__resp *rs);
 
 double vx__now_s(void);
 
