@@ -16,10 +16,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
+#include "ipc/worker.h"
+#include "net/server_internal.h"
 #include "voxclone/voxclone.h"
 
 int vx_cli_serve(int argc, char **argv);
+int vx_cli_gateway(int argc, char **argv);
+int vx_cli_worker(int argc, char **argv);
 int vx_cli_token(int argc, char **argv);
+
+/* set by main() paths that run a server: serve or gateway */
+static int g_gateway;
 
 static void usage_serve(FILE *f)
 {
@@ -28,6 +37,8 @@ static void usage_serve(FILE *f)
             "                      [--web DIR] [--threads N] [--job-workers N]\n"
             "                      [--max-body-mb N] [--max-audio-s S] [--max-queued-jobs N]\n"
             "                      [--max-json-kb N] [--max-text-bytes N] [--port-file PATH]\n"
+            "                      [--workers N | --local]\n"
+            "       voxclone gateway --bind tcp://HOST:PORT [serve options]\n"
             "       voxclone serve --routes   (print the route table)\n"
             "\n"
             "Runs the HTTP API, the web page and /metrics.\n"
@@ -46,6 +57,11 @@ static void usage_serve(FILE *f)
             "  --max-json-kb N     JSON body limit, default 256\n"
             "  --max-text-bytes N  text per language / per request, default 5000\n"
             "  --port-file PATH    write the bound port there once listening\n"
+            "  --workers N         serve: audio work on N worker threads of this process over\n"
+            "                      ZeroMQ inproc (the same broker a gateway uses), default 2\n"
+            "  --local             serve: audio work in the request threads, without ZeroMQ\n"
+            "  --bind tcp://H:P    gateway: workers (voxclone worker --connect) connect there;\n"
+            "                      no audio work in the gateway; 503 while no worker is connected\n"
             "Stops cleanly on SIGTERM or SIGINT.\n");
 }
 
@@ -86,6 +102,7 @@ int vx_cli_serve(int argc, char **argv)
     o.data_dir = env_or("VOXCLONE_DATA", "./data");
     o.web_dir = env_or("VOXCLONE_WEB", NULL);
     const char *port_file = NULL;
+    o.worker_bind = g_gateway ? NULL : "inproc";
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -155,6 +172,22 @@ int vx_cli_serve(int argc, char **argv)
                 return 2;
             }
             o.max_audio_s = (double)n;
+        } else if (!strcmp(a, "--workers") && !g_gateway) {
+            NEED_VALUE();
+            if (parse_long(v, 1, 64, &n)) {
+                fprintf(stderr, "voxclone serve: --workers must be 1..64\n");
+                return 2;
+            }
+            o.inproc_workers = (int)n;
+        } else if (!strcmp(a, "--local") && !g_gateway) {
+            o.worker_bind = NULL;
+        } else if (!strcmp(a, "--bind") && g_gateway) {
+            NEED_VALUE();
+            if (strncmp(v, "tcp://", 6) != 0 && strncmp(v, "ipc://", 6) != 0) {
+                fprintf(stderr, "voxclone gateway: --bind must be tcp://HOST:PORT or ipc://PATH\n");
+                return 2;
+            }
+            o.worker_bind = v;
         } else if (!strcmp(a, "--max-json-kb")) {
             NEED_VALUE();
             if (parse_long(v, 1, 65536, &n)) {
@@ -181,6 +214,12 @@ int vx_cli_serve(int argc, char **argv)
             return 2;
         }
 #undef NEED_VALUE
+    }
+    if (g_gateway && !o.worker_bind)
+        o.worker_bind = getenv("VOXCLONE_BIND");
+    if (g_gateway && (!o.worker_bind || !o.worker_bind[0])) {
+        fprintf(stderr, "voxclone gateway: --bind tcp://HOST:PORT is required (env VOXCLONE_BIND)\n");
+        return 2;
     }
     char addr[64];
     const char *colon = strrchr(listen, ':');
@@ -210,8 +249,9 @@ int vx_cli_serve(int argc, char **argv)
         return 1;
     }
     int bound = vx_server_port(srv);
-    fprintf(stderr, "voxclone: listening on http://%s:%d (db %s, cache %s, data %s)\n", addr, bound,
-            o.db_url ? o.db_url : "sqlite:<data>/voxclone.db", o.cache_url, o.data_dir);
+    fprintf(stderr, "voxclone: listening on http://%s:%d (db %s, cache %s, data %s, work %s)\n", addr,
+            bound, o.db_url ? o.db_url : "sqlite:<data>/voxclone.db", o.cache_url, o.data_dir,
+            !o.worker_bind ? "in-process" : g_gateway ? o.worker_bind : "inproc workers");
     if (port_file) {
         FILE *f = fopen(port_file, "w");
         if (f) {
@@ -225,6 +265,102 @@ int vx_cli_serve(int argc, char **argv)
             sig == SIGTERM ? "SIGTERM" : "SIGINT");
     vx_server_stop(srv);
     fprintf(stderr, "voxclone: stopped\n");
+    return 0;
+}
+
+int vx_cli_gateway(int argc, char **argv)
+{
+    g_gateway = 1;
+    return vx_cli_serve(argc, argv);
+}
+
+static vx_worker *g_worker;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    if (g_worker)
+        vx_worker_stop(g_worker); /* async-signal-safe */
+}
+
+static void usage_worker(FILE *f)
+{
+    fprintf(f,
+            "usage: voxclone worker --connect tcp://HOST:PORT [--threads N] [--id NAME]\n"
+            "\n"
+            "Does the audio work (analysis, cloning) of a `voxclone gateway`: connects to its\n"
+            "--bind endpoint (env VOXCLONE_CONNECT), takes up to N tasks at once (default: one\n"
+            "per online CPU), reconnects when the gateway restarts.  Any number of workers on\n"
+            "any machines.  Stops on SIGTERM/SIGINT after telling the gateway, which re-queues\n"
+            "its unfinished tasks.\n");
+}
+
+int vx_cli_worker(int argc, char **argv)
+{
+    const char *connect = env_or("VOXCLONE_CONNECT", NULL);
+    const char *id = NULL;
+    long threads = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage_worker(stdout);
+            return 0;
+        }
+        if (!v || (strcmp(a, "--connect") && strcmp(a, "--threads") && strcmp(a, "--id"))) {
+            fprintf(stderr, "voxclone worker: unknown option or missing value '%s'\n", a);
+            return 2;
+        }
+        i++;
+        if (!strcmp(a, "--connect")) {
+            connect = v;
+        } else if (!strcmp(a, "--id")) {
+            id = v;
+        } else if (parse_long(v, 1, 256, &threads)) {
+            fprintf(stderr, "voxclone worker: --threads must be 1..256\n");
+            return 2;
+        }
+    }
+    if (!connect) {
+        fprintf(stderr, "voxclone worker: --connect tcp://HOST:PORT is required\n");
+        return 2;
+    }
+    if (threads == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = n > 0 ? n : 1;
+    }
+    vx__workctx *ctx = NULL;
+    if (vx__workctx_new(&ctx) != VX_OK) {
+        fprintf(stderr, "voxclone worker: out of memory\n");
+        return 1;
+    }
+    vx_worker_opts wo;
+    vx_worker_opts_init(&wo);
+    wo.threads = (int)threads;
+    wo.worker_id = id;
+    vx_error err;
+    if (vx_worker_new_opts(connect, &wo, vx__work_handle, ctx, &g_worker, &err) != VX_OK) {
+        fprintf(stderr, "voxclone worker: %s\n", err.message);
+        vx__workctx_free(ctx);
+        return 1;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    fprintf(stderr, "voxclone worker %s: %ld threads, connecting to %s\n", vx_worker_id(g_worker),
+            threads, connect);
+    int rc = vx_worker_run_until_stopped(g_worker, &err);
+    vx_worker_free(g_worker);
+    g_worker = NULL;
+    vx__workctx_free(ctx);
+    if (rc != VX_OK) {
+        fprintf(stderr, "voxclone worker: %s\n", err.message);
+        return 1;
+    }
+    fprintf(stderr, "voxclone worker: stopped\n");
     return 0;
 }
 

@@ -18,6 +18,8 @@ int vx_cli_convert(int argc, char **argv);  /* app/cmd_clone.c */
 int vx_cli_pipeline(int argc, char **argv); /* app/cmd_pipeline.c */
 int vx_cli_serve(int argc, char **argv);    /* app/cmd_serve.c */
 int vx_cli_token(int argc, char **argv);    /* app/cmd_serve.c */
+int vx_cli_gateway(int argc, char **argv);  /* app/cmd_serve.c */
+int vx_cli_worker(int argc, char **argv);   /* app/cmd_serve.c */
 
 static void usage_main(FILE *f)
 {
@@ -32,6 +34,8 @@ static void usage_main(FILE *f)
             "  convert   re-speak a recording in a reference voice\n"
             "  pipeline  one message into several languages in parallel\n"
             "  serve     run the HTTP service (API, page, metrics)\n"
+            "  gateway   the HTTP service, audio work sent to workers over ZeroMQ\n"
+            "  worker    does the audio work of a gateway\n"
             "  token     create or revoke API tokens\n"
             "  version   print the version\n"
             "\n"
@@ -294,7 +298,8 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *cmd = argv[1];
-    if (!strcmp(cmd, "clone") || !strcmp(cmd, "pipeline") || !strcmp(cmd, "serve"))
+    if (!strcmp(cmd, "clone") || !strcmp(cmd, "pipeline") || !strcmp(cmd, "serve") ||
+        !strcmp(cmd, "worker"))
         vx_tts_global_init(NULL); /* espeak-ng helper process: start it while single-threaded */
     if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
         usage_main(stdout);
@@ -318,6 +323,10 @@ int main(int argc, char **argv)
         return vx_cli_pipeline(argc - 1, argv + 1);
     if (!strcmp(cmd, "serve"))
         return vx_cli_serve(argc - 1, argv + 1);
+    if (!strcmp(cmd, "gateway"))
+        return vx_cli_gateway(argc - 1, argv + 1);
+    if (!strcmp(cmd, "worker"))
+        return vx_cli_worker(argc - 1, argv + 1);
     if (!strcmp(cmd, "token"))
         return vx_cli_token(argc - 1, argv + 1);
     fprintf(stderr, "%s: unknown command '%s' (see --help)\n", g_prog, cmd);

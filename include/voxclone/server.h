@@ -31,6 +31,14 @@ typedef struct vx_server_opts {
     double max_audio_s;        /**< default 600 (422 above) */
     size_t max_queued_jobs;    /**< default 64 (429 above) */
     size_t max_text_bytes;     /**< per target / tts input, default 5000 (422 above) */
+    /** Where the audio work (analysis, cloning) runs.  NULL: in the request
+     *  and job threads of this process (no ZeroMQ).  "inproc": on
+     *  inproc_workers worker threads of this process, through the same
+     *  broker a gateway uses.  "tcp://HOST:PORT": gateway mode -- the work
+     *  goes to `voxclone worker` processes connecting there; with none
+     *  connected, work routes answer 503 and /health says why. */
+    const char *worker_bind;
+    int inproc_workers;        /**< with "inproc": worker threads, default 2 */
 } vx_server_opts;
 
 void vx_server_opts_init(vx_server_opts *o);

@@ -76,6 +76,40 @@ typedef struct run_ctx {
     double t_start[VX_PIPELINE_MAX_TARGETS];
 } run_ctx;
 
+/* One language finished: its audio goes to disk first (temp + rename), then
+ * the item is marked done, so a done item always has its file.  sim (may be
+ * NULL) is stolen. */
+static void store_done(vx_server *s, const vx_job *job, size_t idx, const char *ext,
+                       const void *audio, size_t len, json_t *sim, double overall)
+{
+    const char *lang = job->items[idx].language;
+    vx_error e;
+    char name[120], path[800];
+    snprintf(name, sizeof name, "results/%s-%zu.%s", job->id, idx, ext);
+    snprintf(path, sizeof path, "%s/%s", s->data_dir, name);
+    if (!audio || len == 0 || vx__file_write_atomic(path, audio, len, &e) != VX_OK) {
+        const char *lf[] = {lang, "EIO"};
+        vx_metrics_inc(s->metrics, "voxclone_clone_failures_total", lf, 1);
+        vx_store_job_item_update(s->store, job->id, idx, "failed", 1.0, NULL, NULL,
+                                 "cannot write the result audio", &e);
+        json_decref(sim);
+        return;
+    }
+    char *simt = NULL;
+    if (sim) {
+        vx_metrics_observe(s->metrics, "voxclone_similarity_overall", NULL, overall);
+        simt = json_dumps(sim, JSON_COMPACT | JSON_REAL_PRECISION(12) | JSON_PRESERVE_ORDER);
+        json_decref(sim);
+    }
+    vx_store_job_item_update(s->store, job->id, idx, "done", 1.0, name, simt, NULL, &e);
+    if (simt) { /* a verified clone is a comparison too: keep it in the user's history */
+        char cloned[120];
+        snprintf(cloned, sizeof cloned, "job:%s/%zu", job->id, idx);
+        vx_store_history_add(s->store, job->user, job->profile_id, cloned, overall, simt, NULL, &e);
+    }
+    free(simt);
+}
+
 static void on_progress(const vx_pipeline_progress *p, void *user)
 {
     run_ctx *c = user;
@@ -98,41 +132,19 @@ static void on_progress(const vx_pipeline_progress *p, void *user)
         const vx_pipeline_item *it = p->item;
         vx_metrics_observe(s->metrics, "voxclone_clone_duration_seconds", ll,
                            vx__now_s() - c->t_start[p->index]);
-        char name[120], path[800];
-        snprintf(name, sizeof name, "results/%s-%zu.%s", c->job->id, idx, c->ext);
-        snprintf(path, sizeof path, "%s/%s", s->data_dir, name);
-        if (!it || !it->audio ||
-            vx__file_write_atomic(path, it->audio, it->audio_size, &e) != VX_OK) {
-            const char *lf[] = {lang, "EIO"};
-            vx_metrics_inc(s->metrics, "voxclone_clone_failures_total", lf, 1);
-            vx_store_job_item_update(s->store, c->job->id, idx, "failed", 1.0, NULL, NULL,
-                                     "cannot write the result audio", &e);
-            break;
+        json_t *sim = NULL;
+        double overall = 0;
+        if (it && it->clone && it->clone->has_similarity) {
+            vx__clone_out o;
+            memset(&o, 0, sizeof o);
+            o.has_similarity = 1;
+            o.sim = it->clone->similarity;
+            o.vp_sim = it->clone->voiceprint_similarity;
+            sim = vx__clone_out_similarity_json(&o);
+            overall = o.sim.overall;
         }
-        char *sim = NULL;
-        if (it->clone && it->clone->has_similarity) {
-            vx_metrics_observe(s->metrics, "voxclone_similarity_overall", NULL,
-                               it->clone->similarity.overall);
-            json_t *j = json_object();
-            json_object_set_new(j, "pitch_similarity", json_real(it->clone->similarity.pitch_similarity));
-            json_object_set_new(j, "brightness_similarity",
-                                json_real(it->clone->similarity.brightness_similarity));
-            json_object_set_new(j, "mfcc_similarity", json_real(it->clone->similarity.mfcc_similarity));
-            json_object_set_new(j, "overall", json_real(it->clone->similarity.overall));
-            json_object_set_new(j, "overall_similarity", json_real(it->clone->similarity.overall));
-            json_object_set_new(j, "quality_alert", json_boolean(it->clone->similarity.overall < 0.7));
-            json_object_set_new(j, "voiceprint_similarity", json_real(it->clone->voiceprint_similarity));
-            sim = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(12) | JSON_PRESERVE_ORDER);
-            json_decref(j);
-        }
-        vx_store_job_item_update(s->store, c->job->id, idx, "done", 1.0, name, sim, NULL, &e);
-        if (sim) { /* a verified clone is a comparison too: keep it in the user's history */
-            char cloned[120];
-            snprintf(cloned, sizeof cloned, "job:%s/%zu", c->job->id, idx);
-            vx_store_history_add(s->store, c->job->user, c->job->profile_id, cloned,
-                                 it->clone->similarity.overall, sim, NULL, &e);
-        }
-        free(sim);
+        store_done(s, c->job, idx, c->ext, it ? it->audio : NULL, it ? it->audio_size : 0, sim,
+                   overall);
         break;
     }
     case VX_PIPELINE_FAILED: {
@@ -153,12 +165,187 @@ static void finish_job(vx_server *s, const char *id, const char *status)
     vx_metrics_inc(s->metrics, "voxclone_jobs_total", lv, 1);
 }
 
+/* The final status from what the store holds now. */
+static void finish_from_store(vx_server *s, const char *id)
+{
+    vx_error e;
+    vx_job now;
+    memset(&now, 0, sizeof now);
+    if (vx_store_job_get(s->store, id, &now, &e) == VX_OK) {
+        size_t ok = 0;
+        for (size_t i = 0; i < now.n_items; i++)
+            ok += strcmp(now.items[i].status, "done") == 0;
+        finish_job(s, id, ok == now.n_items ? "done" : ok > 0 ? "partial" : "failed");
+        vx_job_clear(&now);
+    }
+}
+
 static void fail_all(vx_server *s, vx_job *job, const char *msg)
 {
     vx_error e;
     for (size_t i = 0; i < job->n_items; i++)
         if (strcmp(job->items[i].status, "done") != 0)
             vx_store_job_item_update(s->store, job->id, i, "failed", 1.0, NULL, NULL, msg, &e);
+}
+
+/* ---- jobs on workers: one task per language ------------------------- */
+/* Each unfinished language becomes one "clone" task, so the languages of
+ * one message run on different workers at once.  Broker callbacks run on
+ * its I/O thread and must be short: they only queue the event; this job's
+ * thread writes files and the store. */
+typedef struct rev {
+    struct rev *next;
+    size_t idx;
+    int type;          /* VX_TASK_PROGRESS / RESULT / ERROR */
+    double progress;
+    int status;
+    char message[256];
+    vx__clone_out out; /* RESULT */
+    int parse_rc;
+} rev;
+
+typedef struct rjob {
+    pthread_mutex_t m;
+    pthread_cond_t cv;
+    rev *head, *tail;
+} rjob;
+
+typedef struct ritem {
+    rjob *rj;
+    size_t idx;
+} ritem;
+
+static void on_task_event(const vx_task_event *ev, void *user)
+{
+    ritem *ri = user;
+    rev *r = calloc(1, sizeof *r);
+    if (!r)
+        return; /* the task's end still arrives: the job thread counts RESULT/ERROR only */
+    r->idx = ri->idx;
+    r->type = ev->type;
+    r->progress = ev->progress;
+    r->status = ev->status;
+    if (ev->type == VX_TASK_RESULT) {
+        vx_error e;
+        r->parse_rc = vx__clone_out_from_result(ev->result_json, ev->frames, ev->n_frames, &r->out,
+                                                &e);
+        if (r->parse_rc != VX_OK)
+            snprintf(r->message, sizeof r->message, "%s", e.message);
+    } else if (ev->type == VX_TASK_ERROR) {
+        snprintf(r->message, sizeof r->message, "%s", ev->message ? ev->message : "");
+    }
+    pthread_mutex_lock(&ri->rj->m);
+    if (ri->rj->tail)
+        ri->rj->tail->next = r;
+    else
+        ri->rj->head = r;
+    ri->rj->tail = r;
+    pthread_cond_signal(&ri->rj->cv);
+    pthread_mutex_unlock(&ri->rj->m);
+}
+
+static int stopping(vx_server *s)
+{
+    pthread_mutex_lock(&s->lock);
+    int st = s->stopping;
+    pthread_mutex_unlock(&s->lock);
+    return st;
+}
+
+static void run_job_remote(vx_server *s, vx_job *job, const vx_settings *st, const vx_profile *p)
+{
+    vx_error e;
+    void *audio = NULL;
+    size_t alen = 0;
+    if (vx__audio_load(s, p->audio_sha256, &audio, &alen, &e) != VX_OK) {
+        fail_all(s, job, "the voice profile's audio is missing");
+        return;
+    }
+    rjob rj;
+    memset(&rj, 0, sizeof rj);
+    pthread_mutex_init(&rj.m, NULL);
+    pthread_cond_init(&rj.cv, NULL);
+    ritem items[VX_PIPELINE_MAX_TARGETS];
+    double t0[VX_PIPELINE_MAX_TARGETS];
+    size_t pending = 0;
+    const char *ext = st->audio_format == VX_AUDIO_FORMAT_MP3 ? "mp3" : "wav";
+    for (size_t i = 0; i < job->n_items && i < VX_PIPELINE_MAX_TARGETS; i++) {
+        if (strcmp(job->items[i].status, "done") == 0 || strcmp(job->items[i].status, "failed") == 0)
+            continue;
+        const char *lang = job->items[i].language;
+        /* the same seed as the in-process pipeline: same bytes either way */
+        char *args = vx__clone_args(p, lang, job->items[i].text ? job->items[i].text : "", st,
+                                    vx_pipeline_item_seed(job->seed, i));
+        items[i].rj = &rj;
+        items[i].idx = i;
+        vx_frame f = {audio, alen};
+        char tid[VX_TASK_ID_LEN + 1];
+        int rc = args ? vx_broker_submit(s->broker, "clone", args, &f, 1, 300000, on_task_event,
+                                         &items[i], tid, &e)
+                      : vx__error_set(&e, VX_ENOMEM, "out of memory");
+        free(args);
+        const char *ll[] = {lang};
+        vx_metrics_inc(s->metrics, "voxclone_clones_total", ll, 1);
+        if (rc != VX_OK) {
+            const char *lf[] = {lang, vx_status_name(rc)};
+            vx_metrics_inc(s->metrics, "voxclone_clone_failures_total", lf, 1);
+            vx_store_job_item_update(s->store, job->id, i, "failed", 1.0, NULL, NULL, e.message,
+                                     &e);
+            continue;
+        }
+        t0[i] = vx__now_s();
+        pending++;
+    }
+    free(audio);
+    while (pending > 0) {
+        pthread_mutex_lock(&rj.m);
+        while (!rj.head)
+            pthread_cond_wait(&rj.cv, &rj.m);
+        rev *r = rj.head;
+        rj.head = r->next;
+        if (!rj.head)
+            rj.tail = NULL;
+        pthread_mutex_unlock(&rj.m);
+        const char *lang = job->items[r->idx].language;
+        const char *ll[] = {lang};
+        if (r->type == VX_TASK_PROGRESS) {
+            vx_store_job_item_update(s->store, job->id, r->idx, "running",
+                                     r->progress > 0 ? r->progress : 0.0, NULL, NULL, NULL, &e);
+        } else if (r->type == VX_TASK_RESULT) {
+            pending--;
+            if (r->parse_rc == VX_OK) {
+                vx_metrics_observe(s->metrics, "voxclone_clone_duration_seconds", ll,
+                                   vx__now_s() - t0[r->idx]);
+                store_done(s, job, r->idx, ext, r->out.audio, r->out.audio_len,
+                           vx__clone_out_similarity_json(&r->out), r->out.sim.overall);
+            } else {
+                vx_store_job_item_update(s->store, job->id, r->idx, "failed", 1.0, NULL, NULL,
+                                         r->message, &e);
+            }
+        } else if (r->type == VX_TASK_ERROR) {
+            pending--;
+            /* a shutdown fails the broker's tasks: leave the item as it is
+             * so the job resumes on the next start */
+            if (!stopping(s)) {
+                const char *lf[] = {lang, vx_status_name(r->status)};
+                vx_metrics_inc(s->metrics, "voxclone_clone_failures_total", lf, 1);
+                vx_store_job_item_update(s->store, job->id, r->idx, "failed", 1.0, NULL, NULL,
+                                         r->message[0] ? r->message : vx_strerror(r->status), &e);
+            }
+        }
+        vx__clone_out_clear(&r->out);
+        free(r);
+    }
+    pthread_mutex_lock(&rj.m);
+    while (rj.head) { /* late progress events */
+        rev *r = rj.head;
+        rj.head = r->next;
+        vx__clone_out_clear(&r->out);
+        free(r);
+    }
+    pthread_mutex_unlock(&rj.m);
+    pthread_cond_destroy(&rj.cv);
+    pthread_mutex_destroy(&rj.m);
 }
 
 static void run_job(vx_server *s, const char *id)
@@ -181,6 +368,21 @@ static void run_job(vx_server *s, const char *id)
     vx_profile p;
     memset(&p, 0, sizeof p);
     const vx_voice *voice = NULL;
+    if (s->broker) {
+        if (vx_store_profile_get_id(s->store, job.profile_id, &p, &e) != VX_OK) {
+            char msg[300];
+            snprintf(msg, sizeof msg, "voice profile unusable: %s", e.message);
+            fail_all(s, &job, msg);
+            finish_job(s, id, "failed");
+        } else {
+            run_job_remote(s, &job, &st, &p);
+            if (!stopping(s))
+                finish_from_store(s, id);
+        }
+        vx_profile_clear(&p);
+        vx_job_clear(&job);
+        return;
+    }
     if (vx_store_profile_get_id(s->store, job.profile_id, &p, &e) != VX_OK ||
         vx__voice_get(s, &p, &voice, &e) != VX_OK) {
         char msg[300];
@@ -221,16 +423,7 @@ static void run_job(vx_server *s, const char *id)
     }
     vx__voice_put(s, voice);
     vx_profile_clear(&p);
-    /* the final status from what the store holds now */
-    vx_job now;
-    memset(&now, 0, sizeof now);
-    if (vx_store_job_get(s->store, id, &now, &e) == VX_OK) {
-        size_t ok = 0;
-        for (size_t i = 0; i < now.n_items; i++)
-            ok += strcmp(now.items[i].status, "done") == 0;
-        finish_job(s, id, ok == now.n_items ? "done" : ok > 0 ? "partial" : "failed");
-        vx_job_clear(&now);
-    }
+    finish_from_store(s, id);
     vx_job_clear(&job);
 }
 
@@ -297,6 +490,13 @@ void vx__jobs_stop(vx_server *s)
     q->stop = 1;
     pthread_cond_broadcast(&q->cv);
     pthread_mutex_unlock(&q->m);
+    /* jobs running on workers wait for broker events: freeing the broker
+     * fails their tasks (left unfinished in the store: they resume on the
+     * next start), so their threads return */
+    if (s->broker) {
+        vx_broker_free(s->broker);
+        s->broker = NULL;
+    }
     for (int i = 0; i < q->n_threads; i++)
         pthread_join(q->threads[i], NULL);
     free(q->threads);
@@ -322,6 +522,8 @@ static int is_uuid(const char *id)
 
 int vx__h_job_post(vx_server *s, vx__req *rq, vx__resp *rs)
 {
+    if (vx__work_unavailable(s, rs))
+        return rs->status;
     json_t *body = NULL;
     if (vx__req_json(s, rq, rs, &body))
         return rs->status;

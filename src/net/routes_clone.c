@@ -279,80 +279,37 @@ static int check_language(vx__resp *rs, const char *lang)
 static int speak(vx_server *s, vx__resp *rs, const vx_profile *prof, const char *lang,
                  const char *text, const vx_settings *st, uint64_t seed)
 {
-    const vx_voice *voice = NULL;
-    vx_error e;
-    int rc;
-    vx_voice *own = NULL;
-    if (st->enable_caching) {
-        rc = vx__voice_get(s, prof, &voice, &e);
-    } else { /* enable_caching = false: build the voice afresh, keep nothing */
-        void *audio = NULL;
-        size_t len = 0;
-        rc = vx__audio_load(s, prof->audio_sha256, &audio, &len, &e);
-        if (rc == VX_OK)
-            rc = vx_voice_from_memory(audio, len, &own, &e);
-        free(audio);
-        voice = own;
-    }
-    if (rc != VX_OK)
-        return vx__error(rs, 500, NULL, "cannot prepare the voice of profile %s: %s", prof->id,
-                         e.message);
     const char *ll[] = {lang};
     vx_metrics_inc(s->metrics, "voxclone_clones_total", ll, 1);
     double t0 = vx__now_s();
-    vx_clone_result *r = NULL;
-    rc = vx_clone_text(voice, lang, text, st, seed, &r, &e);
-    if (own)
-        vx_voice_free(own);
-    else
-        vx__voice_put(s, voice);
+    vx__clone_out o;
+    vx_error e;
+    int rc = vx__work_clone(s, prof, lang, text, st, seed, &o, &e);
     if (rc != VX_OK) {
         const char *lf[] = {lang, vx_status_name(rc)};
         vx_metrics_inc(s->metrics, "voxclone_clone_failures_total", lf, 1);
         return vx__error_from(rs, &e, rc == VX_EINVAL ? "text" : NULL);
     }
     vx_metrics_observe(s->metrics, "voxclone_clone_duration_seconds", ll, vx__now_s() - t0);
-    unsigned char *audio = NULL;
-    size_t size = 0;
-    rc = vx_clone_result_encode(r, st->audio_format, &audio, &size, &e);
-    if (rc != VX_OK) {
-        vx_clone_result_free(r);
-        return vx__error_from(rs, &e, NULL);
-    }
-    vx__bytes(rs, 200, st->audio_format == VX_AUDIO_FORMAT_MP3 ? "audio/mpeg" : "audio/wav", audio,
-              size);
-    free(audio);
+    vx__bytes(rs, 200, o.mp3 ? "audio/mpeg" : "audio/wav", o.audio, o.audio_len);
     char buf[160];
-    vx__header(rs, "X-Voxclone-Engine", r->engine);
+    vx__header(rs, "X-Voxclone-Engine", o.engine);
     vx__header(rs, "X-Voxclone-Profile", prof->id);
-    snprintf(buf, sizeof buf, "%.3f", r->duration_s);
+    snprintf(buf, sizeof buf, "%.3f", o.duration_s);
     vx__header(rs, "X-Voxclone-Duration-S", buf);
-    snprintf(buf, sizeof buf, "%.1f", r->total_ms);
+    snprintf(buf, sizeof buf, "%.1f", o.total_ms);
     vx__header(rs, "X-Voxclone-Time-Ms", buf);
-    const char *names[14];
-    size_t nn = vx_param_mask_names(r->unused, names, 14);
-    buf[0] = '\0';
-    for (size_t i = 0; i < nn; i++) {
-        size_t l = strlen(buf);
-        snprintf(buf + l, sizeof buf - l, "%s%s", i ? "," : "", names[i]);
-    }
-    vx__header(rs, "X-Voxclone-Unused-Parameters", buf);
-    nn = vx_param_mask_names(r->adjusted, names, 14);
-    buf[0] = '\0';
-    for (size_t i = 0; i < nn; i++) {
-        size_t l = strlen(buf);
-        snprintf(buf + l, sizeof buf - l, "%s%s", i ? "," : "", names[i]);
-    }
-    vx__header(rs, "X-Voxclone-Adjusted-Parameters", buf);
-    vx__header(rs, "X-Voxclone-Device", r->device);
-    if (r->has_similarity) {
-        vx_metrics_observe(s->metrics, "voxclone_similarity_overall", NULL, r->similarity.overall);
-        snprintf(buf, sizeof buf, "%.4f", r->similarity.overall);
+    vx__header(rs, "X-Voxclone-Unused-Parameters", o.unused);
+    vx__header(rs, "X-Voxclone-Adjusted-Parameters", o.adjusted);
+    vx__header(rs, "X-Voxclone-Device", o.device);
+    if (o.has_similarity) {
+        vx_metrics_observe(s->metrics, "voxclone_similarity_overall", NULL, o.sim.overall);
+        snprintf(buf, sizeof buf, "%.4f", o.sim.overall);
         vx__header(rs, "X-Voxclone-Similarity", buf);
-        snprintf(buf, sizeof buf, "%.4f", r->voiceprint_similarity);
+        snprintf(buf, sizeof buf, "%.4f", o.vp_sim);
         vx__header(rs, "X-Voxclone-Voiceprint-Similarity", buf);
     }
-    vx_clone_result_free(r);
+    vx__clone_out_clear(&o);
     return 200;
 }
 

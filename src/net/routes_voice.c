@@ -172,21 +172,17 @@ int vx__analyse_audio(vx_server *s, const void *data, size_t len, const char sha
         }
         free(cached);
     }
-    vx_analysis_opts o;
-    vx_analysis_opts_init(&o);
-    o.detailed = 1;
-    o.n_threads = 1;
-    o.decode.max_duration_s = s->o.max_audio_s;
-    vx_analysis *a = NULL;
     double t0 = vx__now_s();
-    rc = vx_analyze_memory(data, len, &o, &a, err);
+    char *j = NULL;
+    rc = vx__work_analyse(s, data, len, 0, &j, err);
     if (rc != VX_OK)
         return rc;
     vx_metrics_observe(s->metrics, "voxclone_analysis_duration_seconds", NULL, vx__now_s() - t0);
-    char *j = vx_analysis_to_json(a, VX_JSON_DETAILED);
-    if (!j) {
-        vx_analysis_free(a);
-        return vx__error_set(err, VX_ENOMEM, "out of memory");
+    vx_analysis *a = NULL;
+    rc = vx_analysis_from_json(j, strlen(j), &a, err);
+    if (rc != VX_OK) {
+        free(j);
+        return rc;
     }
     if (vx_cache_put(s->cache, key, j, strlen(j), 0, NULL) != VX_OK)
         vx_metrics_inc(s->metrics, "voxclone_cache_errors_total", NULL, 1);
@@ -294,7 +290,56 @@ int vx__h_health(vx_server *s, vx__req *rq, vx__resp *rs)
     json_object_set_new(jb, "max_queued", json_integer((json_int_t)s->o.max_queued_jobs));
     json_object_set_new(j, "jobs", jb);
     json_object_set_new(j, "voices_indexed", json_integer((json_int_t)vx_vpindex_size(s->index)));
+    json_t *w = json_object();
+    size_t nw = s->broker ? vx_broker_workers(s->broker) : 0;
+    json_object_set_new(w, "mode", json_string(!s->broker ? "local"
+                                               : s->n_inproc ? "inproc" : "remote"));
+    json_object_set_new(w, "connected", json_integer((json_int_t)nw));
+    if (s->broker && nw == 0) {
+        json_object_set_new(w, "note", json_string("no worker is connected: analysis, cloning "
+                                                   "and message jobs answer 503"));
+        json_object_set(j, "status", json_string(db_ok ? "degraded" : "unavailable"));
+    }
+    json_object_set_new(j, "workers", w);
     return vx__json(rs, db_ok ? 200 : 503, j);
+}
+
+/* The broker's counters are cumulative totals: the registry's counters only
+ * go up, so each scrape adds what happened since the previous one. */
+static void export_broker_stats(vx_server *s)
+{
+    vx_broker_stats bs;
+    memset(&bs, 0, sizeof bs);
+    if (!s->broker || vx_broker_stats_get(s->broker, &bs, NULL) != VX_OK) {
+        vx_metrics_set(s->metrics, "voxclone_workers_connected", NULL, 0);
+        return;
+    }
+    vx_metrics_set(s->metrics, "voxclone_workers_connected", NULL, (double)bs.workers);
+    vx_metrics_set(s->metrics, "voxclone_worker_capacity", NULL, (double)bs.capacity);
+    vx_metrics_set(s->metrics, "voxclone_tasks_in_flight", NULL, (double)bs.in_flight);
+    vx_metrics_set(s->metrics, "voxclone_tasks_queue_depth", NULL, (double)bs.queue_depth);
+    vx_metrics_set(s->metrics, "voxclone_dispatch_latency_mean_seconds", NULL,
+                   bs.latency_count ? bs.latency_sum_s / (double)bs.latency_count : 0.0);
+    vx_metrics_set(s->metrics, "voxclone_dispatch_latency_max_seconds", NULL, bs.latency_max_s);
+    uint64_t now[4] = {bs.requeued, bs.workers_lost, bs.duplicates, bs.dropped_frames};
+    static const char *const names[4] = {"voxclone_tasks_requeued_total", "voxclone_workers_lost_total",
+                                         "voxclone_task_duplicates_total",
+                                         "voxclone_frames_dropped_total"};
+    pthread_mutex_lock(&s->lock);
+    for (int i = 0; i < 4; i++) {
+        if (now[i] > s->broker_seen[i])
+            vx_metrics_inc(s->metrics, names[i], NULL, (double)(now[i] - s->broker_seen[i]));
+        s->broker_seen[i] = now[i];
+    }
+    pthread_mutex_unlock(&s->lock);
+    for (size_t i = 0; i < bs.n_workers; i++) {
+        const vx_broker_worker_stats *w = &bs.per_worker[i];
+        const char *lv[] = {w->worker_id};
+        vx_metrics_set(s->metrics, "voxclone_worker_in_flight", lv, (double)w->in_flight);
+        vx_metrics_set(s->metrics, "voxclone_worker_completed", lv, (double)w->completed);
+        vx_metrics_set(s->metrics, "voxclone_worker_requeued", lv, (double)w->requeued);
+    }
+    vx_broker_stats_free(&bs);
 }
 
 int vx__h_metrics(vx_server *s, vx__req *rq, vx__resp *rs)
@@ -307,6 +352,7 @@ int vx__h_metrics(vx_server *s, vx__req *rq, vx__resp *rs)
     vx__jobs_counts(s, &queued, &running);
     vx_metrics_set(s->metrics, "voxclone_jobs_queue_depth", NULL, (double)queued);
     vx_metrics_set(s->metrics, "voxclone_jobs_running", NULL, (double)running);
+    export_broker_stats(s);
     char *t = vx_metrics_render(s->metrics);
     if (!t)
         return vx__error(rs, 500, NULL, "out of memory");
@@ -466,18 +512,11 @@ static json_t *frames_json(vx_server *s, const vx_profile *p, vx_error *e)
     size_t len = 0;
     if (vx__audio_load(s, p->audio_sha256, &audio, &len, e) != VX_OK)
         return NULL;
-    vx_analysis_opts o;
-    vx_analysis_opts_init(&o);
-    o.keep_frames = 1;
-    o.n_threads = 1;
-    o.decode.max_duration_s = s->o.max_audio_s;
-    vx_analysis *a = NULL;
-    rc = vx_analyze_memory(audio, len, &o, &a, e);
+    char *t = NULL;
+    rc = vx__work_analyse(s, audio, len, 1, &t, e);
     free(audio);
     if (rc != VX_OK)
         return NULL;
-    char *t = vx_analysis_to_json(a, VX_JSON_FRAMES);
-    vx_analysis_free(a);
     json_t *all = t ? json_loads(t, 0, NULL) : NULL;
     free(t);
     json_t *f = all ? json_incref(json_object_get(all, "frames")) : NULL;
@@ -540,6 +579,8 @@ int vx__h_analysis_get(vx_server *s, vx__req *rq, vx__resp *rs)
         if (!f) {
             vx_profile_clear(&p);
             json_decref(j);
+            if (e.code == VX_EUNAVAIL || e.code == VX_EBUSY)
+                return vx__error_from(rs, &e, NULL);
             return vx__error(rs, 500, NULL, "cannot compute frames: %s", e.message);
         }
         json_object_set_new(j, "frames", f);

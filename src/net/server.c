@@ -19,6 +19,7 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <sodium.h>
+#include <zmq.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,7 @@ void vx_server_opts_init(vx_server_opts *o)
     o->max_audio_s = 600.0;
     o->max_queued_jobs = 64;
     o->max_text_bytes = 5000;
+    o->inproc_workers = 2;
 }
 
 /* ------------------------------------------------------------------ */
@@ -164,6 +166,8 @@ int vx__http_status(int code)
 int vx__error_from(vx__resp *rs, const vx_error *e, const char *field)
 {
     int st = vx__http_status(e->code);
+    if (st == 503 || st == 429)
+        vx__header(rs, "Retry-After", "5");
     return vx__error(rs, st, field, "%s", e->message[0] ? e->message : vx_strerror(e->code));
 }
 
@@ -654,6 +658,7 @@ static int register_metrics(vx_server *s, vx_error *err)
     static const char *const l_status[] = {"status", NULL};
     static const char *const l_op[] = {"op", NULL};
     static const char *const l_ver[] = {"version", NULL};
+    static const char *const l_worker[] = {"worker", NULL};
     struct {
         const char *name, *help;
         vx_metric_type t;
@@ -686,6 +691,28 @@ static int register_metrics(vx_server *s, vx_error *err)
          NULL, 0},
         {"voxclone_store_up", "1 when the database answers.", VX_GAUGE, NULL, NULL, 0},
         {"voxclone_build_info", "Build information.", VX_GAUGE, l_ver, NULL, 0},
+        {"voxclone_workers_connected", "Workers registered with the broker (0 without one).",
+         VX_GAUGE, NULL, NULL, 0},
+        {"voxclone_worker_capacity", "Task slots of all connected workers.", VX_GAUGE, NULL, NULL, 0},
+        {"voxclone_tasks_in_flight", "Tasks running on workers.", VX_GAUGE, NULL, NULL, 0},
+        {"voxclone_tasks_queue_depth", "Tasks waiting for a free worker.", VX_GAUGE, NULL, NULL, 0},
+        {"voxclone_tasks_requeued_total", "Tasks re-queued after their worker was lost.", VX_COUNTER,
+         NULL, NULL, 0},
+        {"voxclone_workers_lost_total", "Workers declared lost (killed, silent, gone).", VX_COUNTER,
+         NULL, NULL, 0},
+        {"voxclone_task_duplicates_total", "Late or duplicate task results ignored.", VX_COUNTER,
+         NULL, NULL, 0},
+        {"voxclone_frames_dropped_total", "Malformed or oversized protocol frames dropped.",
+         VX_COUNTER, NULL, NULL, 0},
+        {"voxclone_dispatch_latency_mean_seconds", "Mean time from queueing a task to its dispatch.",
+         VX_GAUGE, NULL, NULL, 0},
+        {"voxclone_dispatch_latency_max_seconds", "Longest time from queueing a task to its dispatch.",
+         VX_GAUGE, NULL, NULL, 0},
+        {"voxclone_worker_in_flight", "Tasks running on one worker.", VX_GAUGE, l_worker, NULL, 0},
+        {"voxclone_worker_completed", "Tasks one worker completed (since it registered).", VX_GAUGE,
+         l_worker, NULL, 0},
+        {"voxclone_worker_requeued", "Tasks re-queued away from one worker.", VX_GAUGE, l_worker,
+         NULL, 0},
     };
     for (size_t i = 0; i < sizeof fams / sizeof fams[0]; i++) {
         int rc = vx_metrics_register(s->metrics, fams[i].name, fams[i].help, fams[i].t,
@@ -712,6 +739,74 @@ static int mkdir_p(const char *dir)
         }
     }
     return (mkdir(tmp, 0755) != 0 && errno != EEXIST) ? -1 : 0;
+}
+
+/* The broker (and, with "inproc", the worker threads of this process). */
+static int start_workers(vx_server *s, vx_error *err)
+{
+    const char *bind = s->o.worker_bind;
+    if (!bind || !bind[0])
+        return VX_OK;
+    vx_broker_opts bo;
+    vx_broker_opts_init(&bo);
+    bo.max_queue = 4096; /* jobs are bounded by max_queued_jobs; this bounds their languages */
+    int inproc = strcmp(bind, "inproc") == 0;
+    const char *endpoint = inproc ? "inproc://voxclone-work" : bind;
+    if (inproc) {
+        if (s->o.inproc_workers < 1 || s->o.inproc_workers > 64)
+            return vx__error_set(err, VX_EINVAL, "inproc workers %d out of range 1..64",
+                                 s->o.inproc_workers);
+        s->zmq_ctx = zmq_ctx_new();
+        if (!s->zmq_ctx)
+            return vx__error_set(err, VX_ENOMEM, "cannot create a ZeroMQ context");
+        bo.zmq_context = s->zmq_ctx;
+    } else {
+        bo.reject_without_workers = 1;
+    }
+    int rc = vx_broker_new(endpoint, &bo, &s->broker, err);
+    if (rc != VX_OK)
+        return rc;
+    if (!inproc)
+        return VX_OK;
+    if ((rc = vx__workctx_new(&s->inproc_ctx)) != VX_OK)
+        return vx__error_set(err, rc, "out of memory");
+    vx_worker_opts wo;
+    vx_worker_opts_init(&wo);
+    wo.threads = s->o.inproc_workers;
+    wo.zmq_context = s->zmq_ctx;
+    wo.worker_id = "inproc";
+    rc = vx_worker_new_opts(endpoint, &wo, vx__work_handle, s->inproc_ctx, &s->inproc[0], err);
+    if (rc == VX_OK)
+        rc = vx_worker_start(s->inproc[0], err);
+    if (rc != VX_OK)
+        return rc;
+    s->n_inproc = 1;
+    /* wait (briefly) until the worker registered, so the first request does
+     * not race it */
+    for (int i = 0; i < 200 && vx_broker_workers(s->broker) == 0; i++) {
+        struct timespec ts = {0, 5 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return VX_OK;
+}
+
+static void stop_workers(vx_server *s)
+{
+    if (s->broker) {
+        vx_broker_free(s->broker);
+        s->broker = NULL;
+    }
+    for (int i = 0; i < s->n_inproc; i++) {
+        vx_worker_stop(s->inproc[i]);
+        vx_worker_free(s->inproc[i]);
+    }
+    s->n_inproc = 0;
+    vx__workctx_free(s->inproc_ctx);
+    s->inproc_ctx = NULL;
+    if (s->zmq_ctx) {
+        zmq_ctx_term(s->zmq_ctx);
+        s->zmq_ctx = NULL;
+    }
 }
 
 static int index_add(const char *profile_id, const char *user, int version, const float *vp,
@@ -810,6 +905,8 @@ int vx_server_start(const vx_server_opts *opts, vx_server **out, vx_error *err)
         rc = vx__error_set(err, VX_ENOMEM, "out of memory");
         goto fail;
     }
+    if ((rc = start_workers(s, err)) != VX_OK)
+        goto fail;
     if ((rc = vx__jobs_start(s, err)) != VX_OK)
         goto fail;
 
@@ -832,6 +929,7 @@ int vx_server_start(const vx_server_opts *opts, vx_server **out, vx_error *err)
     return VX_OK;
 fail:
     vx__jobs_stop(s);
+    stop_workers(s);
     vx__voices_free(s->voices);
     vx__profile_analyses_free(s);
     vx_vpindex_free(s->index);
@@ -868,7 +966,8 @@ void vx_server_stop(vx_server *s)
     pthread_mutex_unlock(&s->lock);
     if (d)
         MHD_stop_daemon(d);
-    vx__jobs_stop(s);
+    vx__jobs_stop(s); /* frees the broker first, so waiting jobs return */
+    stop_workers(s);
     vx__voices_free(s->voices);
     vx__profile_analyses_free(s);
     vx_vpindex_free(s->index);

@@ -16,6 +16,8 @@
 #include <jansson.h>
 
 #include "cache/cache.h"
+#include "ipc/broker.h"
+#include "ipc/worker.h"
 #include "net/metrics.h"
 #include "similarity/vpindex.h"
 #include "store/store.h"
@@ -61,6 +63,9 @@ typedef struct vx__resp {
 } vx__resp;
 
 typedef struct vx__jobs vx__jobs;
+typedef struct vx__workctx vx__workctx;
+
+#define VX__MAX_INPROC_WORKERS 16
 typedef struct vx__voices vx__voices;
 
 struct vx_server {
@@ -74,6 +79,13 @@ struct vx_server {
     vx_metrics *metrics;
     vx_vpindex *index;
     vx__jobs *jobs;
+    /* heavy work: in this process (broker NULL) or on workers over ZeroMQ */
+    vx_broker *broker;
+    void *zmq_ctx;                /**< owned when inproc workers run here */
+    vx_worker *inproc[VX__MAX_INPROC_WORKERS];
+    int n_inproc;
+    vx__workctx *inproc_ctx;
+    uint64_t broker_seen[4];      /**< broker totals already exported (metrics) */
     vx__voices *voices;
     struct pa_table *profile_analyses;
     void *daemon;                 /**< struct MHD_Daemon * */
@@ -143,6 +155,12 @@ int vx__file_read(const char *path, size_t cap, void **data, size_t *len, vx_err
 /* ---- voices of profiles (voices.c): vx_voice objects, LRU, refcounted ---- */
 int vx__voices_new(vx__voices **out);
 void vx__voices_free(vx__voices *v);
+typedef int (*vx__voice_build_fn)(void *ud, vx_voice **out, vx_error *err);
+/** The voice cached under key (the reference audio's SHA-256), built with
+ *  build(ud) on a miss.  Release with vx__voices_release. */
+int vx__voices_acquire(vx__voices *vs, const char *key, vx__voice_build_fn build, void *ud,
+                       const vx_voice **out, vx_error *err);
+void vx__voices_release(vx__voices *vs, const vx_voice *v);
 /** The voice of a stored profile (built from its audio on a miss). */
 int vx__voice_get(vx_server *s, const vx_profile *p, const vx_voice **out, vx_error *err);
 void vx__voice_put(vx_server *s, const vx_voice *v);
@@ -161,6 +179,45 @@ int vx__user_settings(vx_server *s, const char *user, json_t *overrides, vx_sett
                       vx__resp *rs);
 /** Extracts the field name from a settings error message. */
 void vx__settings_field(const char *message, char *field, size_t cap);
+
+/* ---- heavy work (work.c): local, or on workers through the broker ---- */
+typedef struct vx__clone_out {
+    unsigned char *audio;         /**< encoded (WAV or MP3), malloc'd */
+    size_t audio_len;
+    int mp3;
+    char engine[16], device[8];
+    double duration_s, total_ms;
+    char unused[200], adjusted[200]; /**< comma-separated parameter names */
+    int has_similarity;
+    vx_similarity sim;
+    double vp_sim;
+} vx__clone_out;
+void vx__clone_out_clear(vx__clone_out *o);
+/** The similarity object of a verified clone (NULL when not verified). */
+json_t *vx__clone_out_similarity_json(const vx__clone_out *o);
+int vx__analyse_local(const void *data, size_t len, int frames, double max_audio_s, char **json,
+                      vx_error *err);
+int vx__clone_local(const vx_voice *voice, const char *lang, const char *text,
+                    const vx_settings *st, uint64_t seed, vx__clone_out *out, vx_error *err);
+/** Analysis JSON (frames: per-frame tracks; else detailed) of encoded audio,
+ *  here or on a worker. */
+int vx__work_analyse(vx_server *s, const void *data, size_t len, int frames, char **json,
+                     vx_error *err);
+/** Clones text in the voice of profile p, here or on a worker. */
+int vx__work_clone(vx_server *s, const vx_profile *p, const char *lang, const char *text,
+                   const vx_settings *st, uint64_t seed, vx__clone_out *out, vx_error *err);
+/** The arguments of a "clone" task (malloc'd JSON). */
+char *vx__clone_args(const vx_profile *p, const char *lang, const char *text,
+                     const vx_settings *st, uint64_t seed);
+int vx__clone_out_from_result(const char *result_json, const vx_frame *frames, size_t n,
+                              vx__clone_out *out, vx_error *err);
+/** 503 + Retry-After (returns 503) when work goes to workers and none is
+ *  connected; else 0. */
+int vx__work_unavailable(vx_server *s, vx__resp *rs);
+/** Worker side: a context (voice cache) and the task handler. */
+int vx__workctx_new(vx__workctx **out);
+void vx__workctx_free(vx__workctx *w);
+int vx__work_handle(void *user, const vx_worker_task *t, vx_worker_reply *reply, vx_error *err);
 
 /* ---- jobs (jobs.c) ---- */
 int vx__jobs_start(vx_server *s, vx_error *err);

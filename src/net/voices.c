@@ -2,8 +2,9 @@
  * voices.c -- reference voices of stored profiles, kept ready for cloning.
  *
  * DESIGN: building a vx_voice means decoding and analysing the profile's
- * audio (tens of milliseconds), while a profile version never changes: so
- * voices are kept in a small LRU keyed by profile id.  Entries are
+ * audio (tens of milliseconds), while a recording never changes: so voices
+ * are kept in a small LRU keyed by the audio's SHA-256 (the same key on the
+ * gateway's disk and in a remote worker, which receives the audio itself).  Entries are
  * refcounted: an entry in use is never evicted, and when every slot is busy
  * the caller gets a private voice that vx__voice_put frees.  The build runs
  * outside the lock so one slow build does not stall other requests.
@@ -17,7 +18,7 @@
 #define N_VOICES 16
 
 typedef struct ventry {
-    char id[VX_STORE_ID_LEN + 1];
+    char id[80]; /* the key: the reference audio's SHA-256 */
     vx_voice *v;
     int refs;
     uint64_t used;
@@ -49,12 +50,12 @@ void vx__voices_free(vx__voices *v)
     free(v);
 }
 
-int vx__voice_get(vx_server *s, const vx_profile *p, const vx_voice **out, vx_error *err)
+int vx__voices_acquire(vx__voices *vs, const char *key, vx__voice_build_fn build, void *ud,
+                       const vx_voice **out, vx_error *err)
 {
-    vx__voices *vs = s->voices;
     pthread_mutex_lock(&vs->m);
     for (int i = 0; i < N_VOICES; i++) {
-        if (vs->e[i].v && strcmp(vs->e[i].id, p->id) == 0) {
+        if (vs->e[i].v && strcmp(vs->e[i].id, key) == 0) {
             vs->e[i].refs++;
             vs->e[i].used = ++vs->tick;
             *out = vs->e[i].v;
@@ -64,21 +65,15 @@ int vx__voice_get(vx_server *s, const vx_profile *p, const vx_voice **out, vx_er
     }
     pthread_mutex_unlock(&vs->m);
 
-    void *audio = NULL;
-    size_t len = 0;
-    int rc = vx__audio_load(s, p->audio_sha256, &audio, &len, err);
-    if (rc != VX_OK)
-        return rc;
     vx_voice *v = NULL;
-    rc = vx_voice_from_memory(audio, len, &v, err);
-    free(audio);
+    int rc = build(ud, &v, err);
     if (rc != VX_OK)
         return rc;
 
     pthread_mutex_lock(&vs->m);
     int slot = -1;
     for (int i = 0; i < N_VOICES; i++) {
-        if (vs->e[i].v && strcmp(vs->e[i].id, p->id) == 0) { /* built twice: keep theirs */
+        if (vs->e[i].v && strcmp(vs->e[i].id, key) == 0) { /* built twice: keep theirs */
             vs->e[i].refs++;
             vs->e[i].used = ++vs->tick;
             *out = vs->e[i].v;
@@ -92,21 +87,20 @@ int vx__voice_get(vx_server *s, const vx_profile *p, const vx_voice **out, vx_er
     }
     if (slot >= 0) {
         vx_voice_free(vs->e[slot].v);
-        memcpy(vs->e[slot].id, p->id, sizeof vs->e[slot].id);
+        snprintf(vs->e[slot].id, sizeof vs->e[slot].id, "%s", key);
         vs->e[slot].v = v;
         vs->e[slot].refs = 1;
         vs->e[slot].used = ++vs->tick;
     }
     pthread_mutex_unlock(&vs->m);
-    *out = v; /* uncached when slot < 0: vx__voice_put frees it */
+    *out = v; /* uncached when slot < 0: vx__voices_release frees it */
     return VX_OK;
 }
 
-void vx__voice_put(vx_server *s, const vx_voice *v)
+void vx__voices_release(vx__voices *vs, const vx_voice *v)
 {
     if (!v)
         return;
-    vx__voices *vs = s->voices;
     pthread_mutex_lock(&vs->m);
     for (int i = 0; i < N_VOICES; i++) {
         if (vs->e[i].v == v) {
@@ -117,6 +111,35 @@ void vx__voice_put(vx_server *s, const vx_voice *v)
     }
     pthread_mutex_unlock(&vs->m);
     vx_voice_free((vx_voice *)v);
+}
+
+typedef struct disk_build {
+    vx_server *s;
+    const vx_profile *p;
+} disk_build;
+
+static int build_from_disk(void *ud, vx_voice **out, vx_error *err)
+{
+    disk_build *d = ud;
+    void *audio = NULL;
+    size_t len = 0;
+    int rc = vx__audio_load(d->s, d->p->audio_sha256, &audio, &len, err);
+    if (rc != VX_OK)
+        return rc;
+    rc = vx_voice_from_memory(audio, len, out, err);
+    free(audio);
+    return rc;
+}
+
+int vx__voice_get(vx_server *s, const vx_profile *p, const vx_voice **out, vx_error *err)
+{
+    disk_build d = {s, p};
+    return vx__voices_acquire(s->voices, p->audio_sha256, build_from_disk, &d, out, err);
+}
+
+void vx__voice_put(vx_server *s, const vx_voice *v)
+{
+    vx__voices_release(s->voices, v);
 }
 
 /* ------------------------------------------------------------------ */
