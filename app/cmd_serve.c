@@ -50,7 +50,7 @@ static void usage_serve(FILE *f)
             "  --data DIR          profiles' audio and job results, default ./data (env VOXCLONE_DATA)\n"
             "  --web DIR           the page's files, default ./web when present (env VOXCLONE_WEB)\n"
             "  --threads N         HTTP worker threads, default 4\n"
-            "  --job-workers N     message jobs run at once, default 1\n"
+            "  --job-workers N     message jobs run at once, default 1 (gateway: 4)\n"
             "  --max-body-mb N     request body limit, default 25\n"
             "  --max-audio-s S     audio duration limit, default 600\n"
             "  --max-queued-jobs N queued + running jobs before 429, default 64\n"
@@ -103,6 +103,8 @@ int vx_cli_serve(int argc, char **argv)
     o.web_dir = env_or("VOXCLONE_WEB", NULL);
     const char *port_file = NULL;
     o.worker_bind = g_gateway ? NULL : "inproc";
+    if (g_gateway) /* a gateway's jobs wait on workers, not on CPU: run several at once */
+        o.job_workers = 4;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;

@@ -298,7 +298,7 @@ int vx__h_health(vx_server *s, vx__req *rq, vx__resp *rs)
     if (s->broker && nw == 0) {
         json_object_set_new(w, "note", json_string("no worker is connected: analysis, cloning "
                                                    "and message jobs answer 503"));
-        json_object_set(j, "status", json_string(db_ok ? "degraded" : "unavailable"));
+        json_object_set_new(j, "status", json_string(db_ok ? "degraded" : "unavailable"));
     }
     json_object_set_new(j, "workers", w);
     return vx__json(rs, db_ok ? 200 : 503, j);
@@ -332,13 +332,32 @@ static void export_broker_stats(vx_server *s)
         s->broker_seen[i] = now[i];
     }
     pthread_mutex_unlock(&s->lock);
+    /* a worker that left keeps its series (Prometheus cannot delete one
+     * here), but nothing runs on it any more */
+    pthread_mutex_lock(&s->lock);
+    for (size_t k = 0; k < s->n_seen_workers; k++) {
+        size_t i = 0;
+        while (i < bs.n_workers && strcmp(bs.per_worker[i].worker_id, s->seen_workers[k]) != 0)
+            i++;
+        if (i == bs.n_workers) {
+            const char *lv[] = {s->seen_workers[k]};
+            vx_metrics_set(s->metrics, "voxclone_worker_in_flight", lv, 0);
+        }
+    }
     for (size_t i = 0; i < bs.n_workers; i++) {
         const vx_broker_worker_stats *w = &bs.per_worker[i];
         const char *lv[] = {w->worker_id};
         vx_metrics_set(s->metrics, "voxclone_worker_in_flight", lv, (double)w->in_flight);
         vx_metrics_set(s->metrics, "voxclone_worker_completed", lv, (double)w->completed);
         vx_metrics_set(s->metrics, "voxclone_worker_requeued", lv, (double)w->requeued);
+        size_t k = 0;
+        while (k < s->n_seen_workers && strcmp(s->seen_workers[k], w->worker_id) != 0)
+            k++;
+        if (k == s->n_seen_workers && k < VX__MAX_SEEN_WORKERS)
+            snprintf(s->seen_workers[s->n_seen_workers++], sizeof s->seen_workers[0], "%s",
+                     w->worker_id);
     }
+    pthread_mutex_unlock(&s->lock);
     vx_broker_stats_free(&bs);
 }
 
@@ -594,6 +613,7 @@ int vx__h_analysis_get(vx_server *s, vx__req *rq, vx__resp *rs)
 typedef struct side {
     vx_analysis *a;
     char ref[80];
+    char metrics_json[VX__METRICS_JSON_MAX]; /* "" unless a stored profile */
 } side;
 
 static int load_side(vx_server *s, vx__req *rq, vx__resp *rs, json_t *body, const char *name,
@@ -632,7 +652,7 @@ static int load_side(vx_server *s, vx__req *rq, vx__resp *rs, json_t *body, cons
         if (!out->a)
             return vx__error(rs, 500, NULL, "out of memory");
         char owner[VX_STORE_MAX_USER + 1];
-        int rc = vx__profile_analysis(s, id, owner, out->a, &e);
+        int rc = vx__profile_analysis(s, id, owner, out->a, out->metrics_json, &e);
         if (rc != VX_OK) {
             free(out->a); /* not a complete analysis: plain free */
             out->a = NULL;
@@ -657,6 +677,72 @@ static int load_side(vx_server *s, vx__req *rq, vx__resp *rs, json_t *body, cons
         return vx__error_from(rs, &e, name);
     snprintf(out->ref, sizeof out->ref, "upload:%s", sha);
     return 0;
+}
+
+/* A real as jansson writes it with JSON_REAL_PRECISION(12): "%.12g", ".0"
+ * added to integral values, exponent without '+' and leading zeros. */
+static void fmt_real(char *out, size_t cap, double v)
+{
+    char t[32]; /* "%.12g" needs at most 19 */
+    snprintf(t, sizeof t, "%.12g", v);
+    char *e = strchr(t, 'e');
+    if (!e) {
+        snprintf(out, cap, "%s%s", t, strchr(t, '.') ? "" : ".0");
+        return;
+    }
+    *e = '\0';
+    const char *p = e + 1;
+    const char *sign = "";
+    if (*p == '+' || *p == '-')
+        sign = *p++ == '-' ? "-" : "";
+    while (*p == '0' && p[1])
+        p++;
+    snprintf(out, cap, "%se%s%s", t, sign, p);
+}
+
+/* Comparison of two stored profiles, the hot path of the service: the same
+ * JSON as vx__similarity_json + the history fields, written directly, with
+ * each side's summary serialised once per profile (vx__profile_analysis). */
+static int compare_profiles_fast(vx_server *s, vx__req *rq, vx__resp *rs, side *a, side *b,
+                                 const vx_similarity *sim)
+{
+    double vp = vx_voiceprint_similarity(a->a->voiceprint, b->a->voiceprint);
+    int has_vp = a->a->has_voiceprint && b->a->has_voiceprint;
+    char f[7][48];
+    fmt_real(f[0], sizeof f[0], sim->pitch_similarity);
+    fmt_real(f[1], sizeof f[1], sim->brightness_similarity);
+    fmt_real(f[2], sizeof f[2], sim->mfcc_similarity);
+    fmt_real(f[3], sizeof f[3], sim->overall);
+    fmt_real(f[4], sizeof f[4], vp);
+    const char *alert = sim->overall < 0.7 ? "true" : "false";
+    char scores[512], vps[80] = "";
+    if (has_vp)
+        snprintf(vps, sizeof vps, ",\"voiceprint_similarity\":%s", f[4]);
+    snprintf(scores, sizeof scores,
+             "\"pitch_similarity\":%s,\"brightness_similarity\":%s,\"mfcc_similarity\":%s",
+             f[0], f[1], f[2]);
+    char hist[768];
+    snprintf(hist, sizeof hist, "{%s,\"overall_similarity\":%s,\"quality_alert\":%s%s}", scores,
+             f[3], alert, vps);
+    int64_t hid = 0;
+    vx_error e;
+    int rc = vx_store_history_add(s->store, rq->user, a->ref, b->ref, sim->overall, hist, &hid, &e);
+    vx_analysis_free(a->a);
+    vx_analysis_free(b->a);
+    a->a = b->a = NULL;
+    if (rc != VX_OK)
+        return vx__store_fail(s, rs, "history_add", &e);
+    size_t cap = 2 * VX__METRICS_JSON_MAX + 1024;
+    char *out = malloc(cap);
+    if (!out)
+        return vx__error(rs, 500, NULL, "out of memory");
+    snprintf(out, cap,
+             "{%s,\"overall\":%s,\"overall_similarity\":%s,\"quality_alert\":%s%s,"
+             "\"original_metrics\":%s,\"cloned_metrics\":%s,\"history_id\":%lld,"
+             "\"original\":\"%s\",\"cloned\":\"%s\"}",
+             scores, f[3], f[3], alert, vps, a->metrics_json, b->metrics_json, (long long)hid,
+             a->ref, b->ref);
+    return vx__json_text(rs, 200, out);
 }
 
 int vx__h_compare(vx_server *s, vx__req *rq, vx__resp *rs)
@@ -694,6 +780,8 @@ int vx__h_compare(vx_server *s, vx__req *rq, vx__resp *rs)
     json_decref(body);
     vx_similarity sim;
     vx_similarity_compute(a.a, b.a, &sim);
+    if (a.metrics_json[0] && b.metrics_json[0]) /* two stored profiles: the fast path */
+        return compare_profiles_fast(s, rq, rs, &a, &b, &sim);
     json_t *j = vx__similarity_json(&sim, a.a, b.a);
     if (!j) {
         vx_analysis_free(a.a);

@@ -760,9 +760,11 @@ static int start_workers(vx_server *s, vx_error *err)
         if (!s->zmq_ctx)
             return vx__error_set(err, VX_ENOMEM, "cannot create a ZeroMQ context");
         bo.zmq_context = s->zmq_ctx;
-    } else {
-        bo.reject_without_workers = 1;
     }
+    /* tasks of accepted jobs wait in the broker's queue for a worker (a job
+     * recovered at start-up must not fail because the workers reconnect a
+     * moment later); requests that need an answer now check for a worker
+     * first (vx__work_analyse / vx__work_clone / job submission) */
     int rc = vx_broker_new(endpoint, &bo, &s->broker, err);
     if (rc != VX_OK)
         return rc;

@@ -66,6 +66,9 @@ typedef struct vx__jobs vx__jobs;
 typedef struct vx__workctx vx__workctx;
 
 #define VX__MAX_INPROC_WORKERS 16
+/** Room for the summary JSON of one analysis (similarity's original_metrics). */
+#define VX__METRICS_JSON_MAX 1024
+#define VX__MAX_SEEN_WORKERS 256 /* = the registry's series cap per family */
 typedef struct vx__voices vx__voices;
 
 struct vx_server {
@@ -86,6 +89,8 @@ struct vx_server {
     int n_inproc;
     vx__workctx *inproc_ctx;
     uint64_t broker_seen[4];      /**< broker totals already exported (metrics) */
+    char seen_workers[VX__MAX_SEEN_WORKERS][VX_WORKER_ID_MAX + 1]; /**< exported worker series */
+    size_t n_seen_workers;
     vx__voices *voices;
     struct pa_table *profile_analyses;
     void *daemon;                 /**< struct MHD_Daemon * */
@@ -167,7 +172,7 @@ void vx__voice_put(vx_server *s, const vx_voice *v);
 /** The parsed analysis of profile id (a copy, frames NULL) and its owner;
  *  cached (profiles never change).  Errors: the store's (ENOTFOUND...). */
 int vx__profile_analysis(vx_server *s, const char *id, char user[VX_STORE_MAX_USER + 1],
-                         vx_analysis *out, vx_error *err);
+                         vx_analysis *out, char metrics_json[VX__METRICS_JSON_MAX], vx_error *err);
 int vx__profile_analyses_new(vx_server *s);
 void vx__profile_analyses_free(vx_server *s);
 

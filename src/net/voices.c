@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/json_internal.h"
 #include "core/error.h"
 #include "net/server_internal.h"
 
@@ -157,6 +158,7 @@ typedef struct pa_entry {
     char user[VX_STORE_MAX_USER + 1];
     uint64_t used;
     vx_analysis a;
+    char metrics_json[VX__METRICS_JSON_MAX]; /* its summary JSON, "" when too long */
 } pa_entry;
 
 static pthread_mutex_t pa_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -175,8 +177,22 @@ static uint32_t fnv1a(const char *s)
     return h;
 }
 
+/* The summary JSON of a comparison's side (vx__analysis_json without MFCC),
+ * serialised once per profile: formatting its reals is most of the cost of a
+ * comparison by profile ids. */
+static void summary_json(const vx_analysis *a, char out[VX__METRICS_JSON_MAX])
+{
+    out[0] = '\0';
+    json_t *j = vx__analysis_json(a, 0);
+    char *t = j ? vx__json_dump(j) : NULL;
+    json_decref(j);
+    if (t && strlen(t) < VX__METRICS_JSON_MAX)
+        memcpy(out, t, strlen(t) + 1);
+    free(t);
+}
+
 int vx__profile_analysis(vx_server *s, const char *id, char user[VX_STORE_MAX_USER + 1],
-                         vx_analysis *out, vx_error *err)
+                         vx_analysis *out, char metrics_json[VX__METRICS_JSON_MAX], vx_error *err)
 {
     pa_table *t = s->profile_analyses;
     uint32_t set = fnv1a(id) % PA_SETS;
@@ -188,6 +204,8 @@ int vx__profile_analysis(vx_server *s, const char *id, char user[VX_STORE_MAX_US
                 e->used = ++t->tick;
                 *out = e->a;
                 memcpy(user, e->user, VX_STORE_MAX_USER + 1);
+                if (metrics_json)
+                    memcpy(metrics_json, e->metrics_json, strlen(e->metrics_json) + 1);
                 pthread_mutex_unlock(&pa_lock);
                 return VX_OK;
             }
@@ -209,6 +227,10 @@ int vx__profile_analysis(vx_server *s, const char *id, char user[VX_STORE_MAX_US
     out->frames = NULL;
     memcpy(user, p.user, VX_STORE_MAX_USER + 1);
     vx_analysis_free(a);
+    char mj[VX__METRICS_JSON_MAX];
+    summary_json(out, mj);
+    if (metrics_json)
+        memcpy(metrics_json, mj, strlen(mj) + 1);
     if (t) {
         pthread_mutex_lock(&pa_lock);
         pa_entry *e = &t->e[set][0];
@@ -217,6 +239,7 @@ int vx__profile_analysis(vx_server *s, const char *id, char user[VX_STORE_MAX_US
         memcpy(e->id, p.id, sizeof e->id);
         memcpy(e->user, p.user, sizeof e->user);
         e->a = *out;
+        memcpy(e->metrics_json, mj, strlen(mj) + 1);
         e->used = ++t->tick;
         pthread_mutex_unlock(&pa_lock);
     }

@@ -276,11 +276,21 @@ int vx__work_unavailable(vx_server *s, vx__resp *rs)
     return vx__error(rs, 503, NULL, "no worker is connected: audio work cannot run now");
 }
 
+static int no_worker(vx_server *s, vx_error *err)
+{
+    if (vx_broker_workers(s->broker) > 0)
+        return 0;
+    vx__error_set(err, VX_EUNAVAIL, "no worker is connected: audio work cannot run now");
+    return 1;
+}
+
 int vx__work_analyse(vx_server *s, const void *data, size_t len, int frames, char **json,
                      vx_error *err)
 {
     if (!s->broker)
         return vx__analyse_local(data, len, frames, s->o.max_audio_s, json, err);
+    if (no_worker(s, err))
+        return VX_EUNAVAIL;
     char args[96];
     snprintf(args, sizeof args, "{\"frames\":%s,\"max_audio_s\":%.17g}", frames ? "true" : "false",
              s->o.max_audio_s);
@@ -373,6 +383,8 @@ int vx__work_clone(vx_server *s, const vx_profile *p, const char *lang, const ch
             vx__voice_put(s, voice);
         return rc;
     }
+    if (no_worker(s, err))
+        return VX_EUNAVAIL;
     void *audio = NULL;
     size_t len = 0;
     int rc = vx__audio_load(s, p->audio_sha256, &audio, &len, err);

@@ -9,8 +9,10 @@
 #     directory (its rule_files path is relative to the file);
 #   * every PromQL expression of deploy/grafana-dashboard.json parses and
 #     uses only exported families;
-#   * deploy/voxclone.service passes `systemd-analyze verify` when that tool
-#     works here.
+#   * deploy/voxclone.service, deploy/voxclone-gateway.service and the template
+#     deploy/voxclone-worker@.service (as instance @1) pass `systemd-analyze
+#     verify` when that tool works here; deploy/voxclone.env.example sets every
+#     variable the units use.
 # Usage (ctest): bash test_promtool.sh BINARY_DIR/voxclone SHARED_DIR
 # Skips (exit 0) only when promtool is not installed.
 set -u
@@ -159,7 +161,7 @@ tests:
         values: '3x60'
     alert_rule_test:
 $(for a in VoxcloneDown VoxcloneSimilarityLow VoxcloneCloneFailureRateHigh VoxcloneHttp5xxRateHigh \
-           VoxcloneCacheDown VoxcloneStoreDown VoxcloneQueueDepthHigh; do
+           VoxcloneCacheDown VoxcloneStoreDown VoxcloneQueueDepthHigh VoxcloneNoWorkers; do
     printf '      - eval_time: 45m\n        alertname: %s\n        exp_alerts: []\n' "$a"; done)
   # scrape failures page
   - interval: 1m
@@ -174,6 +176,30 @@ $(for a in VoxcloneDown VoxcloneSimilarityLow VoxcloneCloneFailureRateHigh Voxcl
             exp_annotations:
               summary: "voxclone on a is not answering /metrics"
               description: "Prometheus has failed to scrape a for 2 minutes; every other voxclone alert is blind while this fires."
+  # gateways without workers: g1 has none for 10 min (fires after 2m), g2 had
+  # none for 1 min only, g3 has 2; a 'serve --local' instance (no role label)
+  # exports 0 too and must stay quiet
+  - interval: 1m
+    input_series:
+      - series: 'voxclone_workers_connected{job="voxclone",instance="g1",role="gateway"}'
+        values: '2 2 0x10'
+      - series: 'voxclone_workers_connected{job="voxclone",instance="g2",role="gateway"}'
+        values: '2 2 0 2x10'
+      - series: 'voxclone_workers_connected{job="voxclone",instance="g3",role="gateway"}'
+        values: '2x12'
+      - series: 'voxclone_workers_connected{job="voxclone",instance="s"}'
+        values: '0x12'
+    alert_rule_test:
+      - eval_time: 3m
+        alertname: VoxcloneNoWorkers
+        exp_alerts: []
+      - eval_time: 6m
+        alertname: VoxcloneNoWorkers
+        exp_alerts:
+          - exp_labels: {severity: critical, job: voxclone, instance: g1, role: gateway}
+            exp_annotations:
+              summary: "voxclone gateway g1 has no worker connected"
+              description: "No voxclone worker has been registered with the gateway for 2 minutes: voice uploads, tts and message jobs answer 503 with Retry-After. Check the workers (systemctl status 'voxclone-worker@*', journalctl -u 'voxclone-worker@*') and that they reach the gateway's --bind endpoint (VOXCLONE_CONNECT)."
 YAML
 if out=$(promtool test rules "$tmp/alerts_test.yml" 2>&1); then
   pass "promtool test rules (alert behaviour on synthetic series)"
@@ -205,7 +231,13 @@ families = {
     "voxclone_cache_hits_total", "voxclone_cache_misses_total", "voxclone_cache_errors_total",
     "voxclone_cache_up", "voxclone_jobs_queue_depth", "voxclone_jobs_running",
     "voxclone_jobs_total", "voxclone_store_errors_total", "voxclone_store_up",
-    "voxclone_build_info"}
+    "voxclone_build_info",
+    # gateway / worker scale-out (broker statistics, src/net/routes_voice.c)
+    "voxclone_workers_connected", "voxclone_worker_capacity", "voxclone_tasks_in_flight",
+    "voxclone_tasks_queue_depth", "voxclone_tasks_requeued_total", "voxclone_workers_lost_total",
+    "voxclone_task_duplicates_total", "voxclone_frames_dropped_total",
+    "voxclone_dispatch_latency_mean_seconds", "voxclone_dispatch_latency_max_seconds",
+    "voxclone_worker_in_flight", "voxclone_worker_completed", "voxclone_worker_requeued"}
 d = json.load(open(sys.argv[1]))
 assert d.get("schemaVersion", 0) >= 36, "schemaVersion too old"
 names = [v["name"] for v in d["templating"]["list"]]
@@ -243,27 +275,64 @@ else
   echo "skip: python3 not found, dashboard queries not checked"
 fi
 
-# ---- 5. systemd unit ----------------------------------------------------------
+# ---- 5. systemd units ---------------------------------------------------------
+# voxclone.service (serve), voxclone-gateway.service, voxclone-worker@.service
+# (a template: verified as instance @1, which loads the template beside it)
 if command -v systemd-analyze >/dev/null 2>&1; then
   # does verify work here at all?  (a trivial unit must pass silently)
-  mkdir -p "$tmp/probe"
+  mkdir -p "$tmp/probe" "$tmp/units"
   printf '[Unit]\nDescription=probe\n[Service]\nExecStart=/bin/true\n' > "$tmp/probe/vxprobe.service"
   if probe=$(systemd-analyze verify "$tmp/probe/vxprobe.service" 2>&1) && [ -z "$probe" ]; then
-    # the binary must exist for verify: point ExecStart at the one just built
-    sed "s#/usr/local/bin/voxclone#$bin_dir/voxclone#" "$deploy/voxclone.service" > "$tmp/voxclone.service"
     if [ ! -x "$bin_dir/voxclone" ]; then
       fail "$bin_dir/voxclone not built (needed by systemd-analyze verify)"
-    elif out=$(systemd-analyze verify "$tmp/voxclone.service" 2>&1) && [ -z "$out" ]; then
-      pass "systemd-analyze verify deploy/voxclone.service"
     else
-      # verify exits 0 on unknown keys and bad values: any message is a failure
-      fail "systemd-analyze verify deploy/voxclone.service:"; echo "$out"
+      for unit in voxclone.service voxclone-gateway.service voxclone-worker@.service; do
+        if [ ! -f "$deploy/$unit" ]; then
+          fail "deploy/$unit is missing"; continue
+        fi
+        # the binary must exist for verify: point ExecStart at the one just built
+        sed "s#/usr/local/bin/voxclone#$bin_dir/voxclone#" "$deploy/$unit" > "$tmp/units/$unit"
+        target=$unit
+        case "$unit" in *@.service) target=${unit%@.service}@1.service ;; esac
+        if out=$(cd "$tmp/units" && systemd-analyze verify "$tmp/units/$target" 2>&1) &&
+           [ -z "$out" ]; then
+          [ "$target" = "$unit" ] && as= || as=" (as $target)"
+          pass "systemd-analyze verify deploy/$unit$as"
+        else
+          # verify exits 0 on unknown keys and bad values: any message is a failure
+          fail "systemd-analyze verify deploy/$unit:"; echo "$out"
+        fi
+      done
+      # the check must be able to fail: an unknown key in the template is reported
+      sed 's/^\[Service\]/[Service]\nBogusKey=1/' "$tmp/units/voxclone-worker@.service" \
+        > "$tmp/probe/vxbad@.service"
+      if out=$(systemd-analyze verify "$tmp/probe/vxbad@1.service" 2>&1) && [ -z "$out" ]; then
+        fail "systemd-analyze verify of a template instance ignores the template: this check proves nothing"
+      fi
     fi
   else
     echo "skip: systemd-analyze verify does not work here ($probe)"
   fi
 else
-  echo "skip: systemd-analyze not found, voxclone.service not verified"
+  echo "skip: systemd-analyze not found, the units are not verified"
+fi
+
+# ---- 6. environment file ------------------------------------------------------
+# every ${VAR} / VOXCLONE_* the new units need is in voxclone.env.example, and the
+# example is plain KEY=value lines (what EnvironmentFile= reads)
+if [ -f "$deploy/voxclone.env.example" ]; then
+  need=$(grep -ho 'VOXCLONE_[A-Z_]*' "$deploy/voxclone-gateway.service" \
+         "$deploy/voxclone-worker@.service" | sort -u)
+  have=$(grep -o '^VOXCLONE_[A-Z_]*=' "$deploy/voxclone.env.example" | tr -d = | sort -u)
+  missing=$(comm -23 <(echo "$need") <(echo "$have"))
+  badlines=$(grep -vnE '^(#.*|[A-Z_][A-Z0-9_]*=[^ ].*|)$' "$deploy/voxclone.env.example" || true)
+  if [ -z "$missing" ] && [ -z "$badlines" ]; then
+    pass "deploy/voxclone.env.example sets $(echo "$have" | wc -l) variables, all the units use"
+  else
+    fail "deploy/voxclone.env.example: missing [$missing], bad lines [$badlines]"
+  fi
+else
+  fail "deploy/voxclone.env.example is missing"
 fi
 
 if [ "$fails" -ne 0 ]; then
