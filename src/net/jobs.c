@@ -602,19 +602,8 @@ int vx__h_job_post(vx_server *s, vx__req *rq, vx__resp *rs)
             goto out;
         }
         const char *lang = json_string_value(lv);
-        char base[8] = "";
-        size_t bl = strcspn(lang, "-_");
-        if (bl >= 2 && bl <= 3) {
-            memcpy(base, lang, bl);
-            base[bl] = '\0';
-        }
-        const char *hit = base[0] ? strstr(langs, base) : NULL;
-        while (hit && !((hit == langs || hit[-1] == ' ') && (hit[bl] == ' ' || hit[bl] == '\0')))
-            hit = strstr(hit + 1, base);
-        if (!hit) {
-            vx__error(rs, 400, f, "language '%.40s' is not supported (supported: %s)", lang, langs);
+        if (vx__check_language(rs, lang, f))
             goto out;
-        }
         snprintf(f, sizeof f, "targets[%zu].text", i);
         if (!json_is_string(xv) || json_string_length(xv) == 0) {
             vx__error(rs, 400, f, "text must be a non-empty string");
@@ -644,17 +633,10 @@ int vx__h_job_post(vx_server *s, vx__req *rq, vx__resp *rs)
     if (vx__user_settings(s, user, sv, &st, rs))
         goto out;
     vx_profile p;
-    memset(&p, 0, sizeof p);
+    if (vx__latest_profile(s, rs, user, &p))
+        goto out;
     vx_error e;
-    int rc = vx_store_profile_get(s->store, user, 0, &p, &e);
-    if (rc == VX_ENOTFOUND) {
-        vx__error(rs, 404, "user", "user '%s' has no voice profile: upload a sample first", user);
-        goto out;
-    }
-    if (rc != VX_OK) {
-        vx__store_fail(s, rs, "profile_get", &e);
-        goto out;
-    }
+    int rc;
     snprintf(job.profile_id, sizeof job.profile_id, "%s", p.id);
     vx_profile_clear(&p);
     /* reserve a queue slot first: a refused job stores nothing */

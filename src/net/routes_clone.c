@@ -252,7 +252,7 @@ int vx__h_settings_put(vx_server *s, vx__req *rq, vx__resp *rs)
 /* ------------------------------------------------------------------ */
 /* text to speech                                                      */
 /* ------------------------------------------------------------------ */
-static int check_language(vx__resp *rs, const char *lang)
+int vx__check_language(vx__resp *rs, const char *lang, const char *field)
 {
     char want[8];
     size_t n = 0;
@@ -270,8 +270,21 @@ static int check_language(vx__resp *rs, const char *lang)
             p += n;
         }
     }
-    return vx__error(rs, 400, "language", "language '%.40s' is not supported (supported: %s)", lang,
+    return vx__error(rs, 400, field, "language '%.40s' is not supported (supported: %s)", lang,
                      vx_clone_languages());
+}
+
+int vx__latest_profile(vx_server *s, vx__resp *rs, const char *user, vx_profile *out)
+{
+    memset(out, 0, sizeof *out);
+    vx_error e;
+    int rc = vx_store_profile_get(s->store, user, 0, out, &e);
+    if (rc == VX_ENOTFOUND)
+        return vx__error(rs, 404, "user", "user '%s' has no voice profile: upload a sample first",
+                         user);
+    if (rc != VX_OK)
+        return vx__store_fail(s, rs, "profile_get", &e);
+    return 0;
 }
 
 /* Clones text in the latest profile of user (or profile prof when given)
@@ -388,7 +401,7 @@ int vx__h_tts(vx_server *s, vx__req *rq, vx__resp *rs)
         goto out;
     }
     lang = json_string_value(lv);
-    if (check_language(rs, lang))
+    if (vx__check_language(rs, lang, "language"))
         goto out;
     if (uv) {
         if (!json_is_string(uv)) {
@@ -407,17 +420,8 @@ int vx__h_tts(vx_server *s, vx__req *rq, vx__resp *rs)
     if (vx__user_settings(s, user, sv, &st, rs))
         goto out;
     vx_profile p;
-    memset(&p, 0, sizeof p);
-    vx_error e;
-    int rc = vx_store_profile_get(s->store, user, 0, &p, &e);
-    if (rc == VX_ENOTFOUND) {
-        vx__error(rs, 404, "user", "user '%s' has no voice profile: upload a sample first", user);
+    if (vx__latest_profile(s, rs, user, &p))
         goto out;
-    }
-    if (rc != VX_OK) {
-        vx__store_fail(s, rs, "profile_get", &e);
-        goto out;
-    }
     speak(s, rs, &p, lang, text, &st, seed);
     vx_profile_clear(&p);
 out:
@@ -477,7 +481,7 @@ int vx__h_speech(vx_server *s, vx__req *rq, vx__resp *rs)
         }
         lang = json_string_value(lv);
     }
-    if (check_language(rs, lang))
+    if (vx__check_language(rs, lang, "language"))
         goto out;
     json_t *vv = json_object_get(body, "voice");
     if (!json_is_string(vv) || json_string_length(vv) == 0) {

@@ -182,6 +182,12 @@ void vx__profile_analyses_free(vx_server *s);
  *  override fills rs (400, field named) and returns 400. */
 int vx__user_settings(vx_server *s, const char *user, json_t *overrides, vx_settings *out,
                       vx__resp *rs);
+/** 0 when lang (e.g. "fr", "pt-BR") is one the engines speak, else fills rs
+ *  (400 naming field, with the supported list) and returns 400. */
+int vx__check_language(vx__resp *rs, const char *lang, const char *field);
+/** The latest profile of user into *out (vx_profile_clear it), or fills rs
+ *  (404 "upload a sample first", 503 store down) and returns the status. */
+int vx__latest_profile(vx_server *s, vx__resp *rs, const char *user, vx_profile *out);
 /** Extracts the field name from a settings error message. */
 void vx__settings_field(const char *message, char *field, size_t cap);
 
