@@ -32,15 +32,15 @@
 /* ------------------------------------------------------------------ */
 int vx__file_write_atomic(const char *path, const void *data, size_t len, vx_error *err)
 {
-    char tmp[1100];
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp)
+    /* unique per process and thread (a stack address): the same file may be
+     * written by two requests at once */
+    char tmp[1200];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%lx", path, (long)getpid(),
+                         (unsigned long)(uintptr_t)&tmp) >= sizeof tmp)
         return vx__error_set(err, VX_EINVAL, "path too long");
-    /* unique per thread too: the same file may be written by two requests */
-    char tmp2[1200];
-    snprintf(tmp2, sizeof tmp2, "%s.%lx", tmp, (unsigned long)(uintptr_t)&tmp);
-    int fd = open(tmp2, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
-        return vx__error_set(err, VX_EIO, "cannot create %s: %s", tmp2, strerror(errno));
+        return vx__error_set(err, VX_EIO, "cannot create %s: %s", tmp, strerror(errno));
     const char *p = data;
     size_t left = len;
     while (left > 0) {
@@ -50,19 +50,19 @@ int vx__file_write_atomic(const char *path, const void *data, size_t len, vx_err
         if (w <= 0) {
             int e = errno;
             close(fd);
-            unlink(tmp2);
-            return vx__error_set(err, VX_EIO, "cannot write %s: %s", tmp2, strerror(e));
+            unlink(tmp);
+            return vx__error_set(err, VX_EIO, "cannot write %s: %s", tmp, strerror(e));
         }
         p += w;
         left -= (size_t)w;
     }
     if (fsync(fd) != 0 || close(fd) != 0) {
-        unlink(tmp2);
-        return vx__error_set(err, VX_EIO, "cannot flush %s", tmp2);
+        unlink(tmp);
+        return vx__error_set(err, VX_EIO, "cannot flush %s", tmp);
     }
-    if (rename(tmp2, path) != 0) {
+    if (rename(tmp, path) != 0) {
         int e = errno;
-        unlink(tmp2);
+        unlink(tmp);
         return vx__error_set(err, VX_EIO, "cannot rename to %s: %s", path, strerror(e));
     }
     return VX_OK;
@@ -385,6 +385,30 @@ int vx__h_metrics(vx_server *s, vx__req *rq, vx__resp *rs)
 
 static int parse_int_arg(const char *v, long lo, long hi, long *out);
 
+/* Profile `version` of user (0 = the latest) into *p, or rs filled with 404
+ * naming the version or the user (or the store's error). */
+static int requested_profile(vx_server *s, vx__resp *rs, const char *user, long version,
+                             vx_profile *p)
+{
+    memset(p, 0, sizeof *p);
+    vx_error e;
+    int rc = vx_store_profile_get(s->store, user, (int)version, p, &e);
+    if (rc == VX_ENOTFOUND)
+        return version ? vx__error(rs, 404, "version", "user '%s' has no profile version %ld",
+                                   user, version)
+                       : vx__error(rs, 404, "userId", "user '%s' has no voice profile", user);
+    if (rc != VX_OK)
+        return vx__store_fail(s, rs, "profile_get", &e);
+    return 0;
+}
+
+/* The similarity scores a history entry keeps (not the two analyses: those
+ * are in the profiles, or were uploads); also what GET history returns. */
+static const char *const k_score_names[] = {"pitch_similarity",   "brightness_similarity",
+                                            "mfcc_similarity",    "overall_similarity",
+                                            "quality_alert",      "voiceprint_similarity"};
+#define N_SCORE_NAMES (sizeof k_score_names / sizeof k_score_names[0])
+
 int vx__h_whoami(vx_server *s, vx__req *rq, vx__resp *rs)
 {
     vx_profile_version *vs = NULL;
@@ -424,15 +448,10 @@ int vx__h_profile_audio(vx_server *s, vx__req *rq, vx__resp *rs)
     if (v && parse_int_arg(v, 1, 1000000000L, &version) != 0)
         return vx__error(rs, 400, "version", "version must be an integer >= 1 (got '%s')", v);
     vx_profile p;
-    memset(&p, 0, sizeof p);
     vx_error e;
-    int rc = vx_store_profile_get(s->store, user, (int)version, &p, &e);
-    if (rc == VX_ENOTFOUND)
-        return version ? vx__error(rs, 404, "version", "user '%s' has no profile version %ld",
-                                   user, version)
-                       : vx__error(rs, 404, "userId", "user '%s' has no voice profile", user);
-    if (rc != VX_OK)
-        return vx__store_fail(s, rs, "profile_get", &e);
+    int rc;
+    if (requested_profile(s, rs, user, version, &p))
+        return rs->status;
     void *data = NULL;
     size_t len = 0;
     rc = vx__audio_load(s, p.audio_sha256, &data, &len, &e);
@@ -564,15 +583,10 @@ int vx__h_analysis_get(vx_server *s, vx__req *rq, vx__resp *rs)
     if (fr && !want_frames && strcmp(fr, "0") != 0 && strcmp(fr, "false") != 0)
         return vx__error(rs, 400, "frames", "frames must be 0, 1, true or false (got '%s')", fr);
     vx_profile p;
-    memset(&p, 0, sizeof p);
     vx_error e;
-    int rc = vx_store_profile_get(s->store, user, (int)version, &p, &e);
-    if (rc == VX_ENOTFOUND)
-        return version ? vx__error(rs, 404, "version", "user '%s' has no profile version %ld",
-                                   user, version)
-                       : vx__error(rs, 404, "userId", "user '%s' has no voice profile", user);
-    if (rc != VX_OK)
-        return vx__store_fail(s, rs, "profile_get", &e);
+    int rc;
+    if (requested_profile(s, rs, user, version, &p))
+        return rs->status;
     vx_profile_version *vs = NULL;
     size_t nv = 0;
     rc = vx_store_profile_versions(s->store, user, &vs, &nv, &e);
@@ -796,13 +810,10 @@ int vx__h_compare(vx_server *s, vx__req *rq, vx__resp *rs)
     /* the history keeps the scores, not the two analyses (those are in the
      * profiles, or were uploads) */
     json_t *hj = json_object();
-    static const char *const keep[] = {"pitch_similarity", "brightness_similarity",
-                                       "mfcc_similarity", "overall_similarity", "quality_alert",
-                                       "voiceprint_similarity"};
-    for (size_t k = 0; k < sizeof keep / sizeof keep[0]; k++) {
-        json_t *v = json_object_get(j, keep[k]);
+    for (size_t k = 0; k < N_SCORE_NAMES; k++) {
+        json_t *v = json_object_get(j, k_score_names[k]);
         if (v)
-            json_object_set(hj, keep[k], v);
+            json_object_set(hj, k_score_names[k], v);
     }
     char *compact = json_dumps(hj, JSON_COMPACT | JSON_REAL_PRECISION(12) | JSON_PRESERVE_ORDER);
     json_decref(hj);
@@ -848,12 +859,10 @@ int vx__h_history(vx_server *s, vx__req *rq, vx__resp *rs)
         json_t *sj = h[i].similarity_json ? json_loads(h[i].similarity_json, 0, NULL) : NULL;
         if (sj) {
             json_t *keep = json_object();
-            const char *names[] = {"pitch_similarity", "brightness_similarity", "mfcc_similarity",
-                                   "overall_similarity", "quality_alert", "voiceprint_similarity"};
-            for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
-                json_t *v = json_object_get(sj, names[k]);
+            for (size_t k = 0; k < N_SCORE_NAMES; k++) {
+                json_t *v = json_object_get(sj, k_score_names[k]);
                 if (v)
-                    json_object_set(keep, names[k], v);
+                    json_object_set(keep, k_score_names[k], v);
             }
             json_decref(sj);
             json_object_set_new(o, "similarity", keep);

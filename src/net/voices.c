@@ -161,9 +161,8 @@ typedef struct pa_entry {
     char metrics_json[VX__METRICS_JSON_MAX]; /* its summary JSON, "" when too long */
 } pa_entry;
 
-static pthread_mutex_t pa_lock = PTHREAD_MUTEX_INITIALIZER;
-
 struct pa_table {
+    pthread_mutex_t lock; /* one per server: the library keeps no global state */
     pa_entry e[PA_SETS][2];
     uint64_t tick;
 };
@@ -197,7 +196,7 @@ int vx__profile_analysis(vx_server *s, const char *id, char user[VX_STORE_MAX_US
     pa_table *t = s->profile_analyses;
     uint32_t set = fnv1a(id) % PA_SETS;
     if (t) {
-        pthread_mutex_lock(&pa_lock);
+        pthread_mutex_lock(&t->lock);
         for (int w = 0; w < 2; w++) {
             pa_entry *e = &t->e[set][w];
             if (e->id[0] && strcmp(e->id, id) == 0) {
@@ -206,11 +205,11 @@ int vx__profile_analysis(vx_server *s, const char *id, char user[VX_STORE_MAX_US
                 memcpy(user, e->user, VX_STORE_MAX_USER + 1);
                 if (metrics_json)
                     memcpy(metrics_json, e->metrics_json, strlen(e->metrics_json) + 1);
-                pthread_mutex_unlock(&pa_lock);
+                pthread_mutex_unlock(&t->lock);
                 return VX_OK;
             }
         }
-        pthread_mutex_unlock(&pa_lock);
+        pthread_mutex_unlock(&t->lock);
     }
     vx_profile p;
     memset(&p, 0, sizeof p);
@@ -232,7 +231,7 @@ int vx__profile_analysis(vx_server *s, const char *id, char user[VX_STORE_MAX_US
     if (metrics_json)
         memcpy(metrics_json, mj, strlen(mj) + 1);
     if (t) {
-        pthread_mutex_lock(&pa_lock);
+        pthread_mutex_lock(&t->lock);
         pa_entry *e = &t->e[set][0];
         if (t->e[set][1].used < e->used)
             e = &t->e[set][1];
@@ -241,7 +240,7 @@ int vx__profile_analysis(vx_server *s, const char *id, char user[VX_STORE_MAX_US
         e->a = *out;
         memcpy(e->metrics_json, mj, strlen(mj) + 1);
         e->used = ++t->tick;
-        pthread_mutex_unlock(&pa_lock);
+        pthread_mutex_unlock(&t->lock);
     }
     vx_profile_clear(&p);
     return VX_OK;
@@ -249,12 +248,18 @@ int vx__profile_analysis(vx_server *s, const char *id, char user[VX_STORE_MAX_US
 
 int vx__profile_analyses_new(vx_server *s)
 {
-    s->profile_analyses = calloc(1, sizeof(pa_table));
-    return s->profile_analyses ? VX_OK : VX_ENOMEM;
+    pa_table *t = calloc(1, sizeof *t);
+    if (!t)
+        return VX_ENOMEM;
+    pthread_mutex_init(&t->lock, NULL);
+    s->profile_analyses = t;
+    return VX_OK;
 }
 
 void vx__profile_analyses_free(vx_server *s)
 {
+    if (s->profile_analyses)
+        pthread_mutex_destroy(&s->profile_analyses->lock);
     free(s->profile_analyses);
     s->profile_analyses = NULL;
 }

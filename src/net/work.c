@@ -268,21 +268,21 @@ int vx__work_handle(void *user, const vx_worker_task *t, vx_worker_reply *reply,
 /* ------------------------------------------------------------------ */
 /* gateway side                                                        */
 /* ------------------------------------------------------------------ */
-int vx__work_unavailable(vx_server *s, vx__resp *rs)
-{
-    if (!s->broker || vx_broker_workers(s->broker) > 0)
-        return 0;
-    vx__header(rs, "Retry-After", "5");
-    return vx__error(rs, 503, NULL, "no worker is connected: audio work cannot run now");
-}
-
+/* 1 (err: EUNAVAIL) when work goes to workers and none is connected. */
 static int no_worker(vx_server *s, vx_error *err)
 {
-    if (vx_broker_workers(s->broker) > 0)
+    if (!s->broker || vx_broker_workers(s->broker) > 0)
         return 0;
     vx__error_set(err, VX_EUNAVAIL, "no worker is connected: audio work cannot run now");
     return 1;
 }
+
+int vx__work_unavailable(vx_server *s, vx__resp *rs)
+{
+    vx_error e;
+    return no_worker(s, &e) ? vx__error_from(rs, &e, NULL) : 0; /* 503 + Retry-After */
+}
+
 
 int vx__work_analyse(vx_server *s, const void *data, size_t len, int frames, char **json,
                      vx_error *err)
