@@ -46,14 +46,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
+source "$here/../scripts/services.bash"
 
 mkdir -p "$tmp/data"
 if [ "$store" = pg ]; then
-  db=$(bash "$here/../scripts/pg-ctl.sh" start "$tmp/pg" "$(free_port)")
-  cache=$(bash "$here/../scripts/redis-ctl.sh" start "$tmp/redis" "$(free_port)")
+  vx_start_pg "$tmp/pg" || exit 1
+  vx_start_redis "$tmp/redis" || exit 1
+  db=$VX_PG_URL cache=$VX_REDIS_URL
 else
   db="sqlite:$tmp/data/voxclone.db"
   cache=memory
@@ -75,7 +74,7 @@ w.writeframes(b"".join(fr)); w.close()
 PY
 fi
 tok=$("$bin" token create --user bench --db "$db" | tail -1)
-bind="tcp://127.0.0.1:$(free_port)"
+bind="tcp://127.0.0.1:$(vx_free_port)"
 "$bin" gateway --listen 127.0.0.1:0 --port-file "$tmp/port" --bind "$bind" --db "$db" \
     --cache "$cache" --data "$tmp/data" --job-workers "$conc" 2>"$tmp/gateway.log" &
 gw=$!

@@ -33,21 +33,20 @@ import argparse
 import http.client
 import io
 import json
-import math
 import os
 import re
 import shutil
 import signal
 import socket
 import sqlite3
-import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import uuid
-import wave
+
+from vxtest import metric, parse_metrics, voiced_signal, wav_bytes, wav_duration
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -89,52 +88,6 @@ def short(b, n=300):
 # ---------------------------------------------------------------------------
 # audio
 # ---------------------------------------------------------------------------
-def wav_bytes(samples, sr=16000):
-    buf = io.BytesIO()
-    w = wave.open(buf, "wb")
-    w.setnchannels(1)
-    w.setsampwidth(2)
-    w.setframerate(sr)
-    w.writeframes(b"".join(struct.pack("<h", max(-32767, min(32767, int(s * 32767))))
-                           for s in samples))
-    w.close()
-    return buf.getvalue()
-
-
-def voiced_signal(f0=130.0, dur=2.0, sr=16000, vib_hz=5.0, vib_depth=0.03, seed=0.0,
-                  formants=(700.0, 1200.0, 2600.0)):
-    """A voiced-like signal: harmonic series (sawtooth-ish) with vibrato, a 4 Hz
-    syllable envelope and a crude formant weighting."""
-    n = int(dur * sr)
-    out = []
-    phase = 0.0
-    nh = int(min(40, (sr / 2 - 200) / (f0 * 1.1)))
-    weights = []
-    for k in range(1, nh + 1):
-        fk = k * f0
-        g = sum(1.0 / (1.0 + ((fk - F) / (F * 0.25)) ** 2) for F in formants)
-        weights.append((0.3 + g) / k)
-    norm = sum(weights)
-    for i in range(n):
-        t = i / sr
-        f = f0 * (1.0 + vib_depth * math.sin(2 * math.pi * vib_hz * t + seed))
-        phase += 2 * math.pi * f / sr
-        env = 0.55 + 0.45 * math.sin(2 * math.pi * 4.0 * t + seed) ** 2
-        ramp = min(1.0, t / 0.05, (dur - t) / 0.05)
-        s = 0.0
-        for k, wk in enumerate(weights, 1):
-            s += wk * math.sin(k * phase)
-        out.append(0.8 * ramp * env * s / norm)
-    return out
-
-
-def wav_duration(data):
-    w = wave.open(io.BytesIO(data), "rb")
-    d = w.getnframes() / float(w.getframerate())
-    w.close()
-    return d
-
-
 def load_clips(shared):
     """{speaker: [wav bytes, ...]} -- 2 speakers x 3 utterances (third for 'carol')."""
     spk_dir = os.path.join(shared or "", "evaldata", "speakers")
@@ -341,35 +294,6 @@ def multipart(fields):
 # ---------------------------------------------------------------------------
 # metrics text
 # ---------------------------------------------------------------------------
-SAMPLE_RX = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)')
-LABEL_RX = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
-
-
-def parse_metrics(text):
-    out = []
-    for ln in text.splitlines():
-        if not ln or ln.startswith("#"):
-            continue
-        m = SAMPLE_RX.match(ln)
-        if not m:
-            continue
-        labels = dict(LABEL_RX.findall(m.group(3) or ""))
-        try:
-            v = float(m.group(4))
-        except ValueError:
-            continue
-        out.append((m.group(1), labels, v))
-    return out
-
-
-def metric(samples, name, **labels):
-    tot = None
-    for n, l, v in samples:
-        if n == name and all(l.get(k) == val for k, val in labels.items()):
-            tot = (tot or 0.0) + v
-    return tot
-
-
 # ---------------------------------------------------------------------------
 # the test
 # ---------------------------------------------------------------------------

@@ -35,21 +35,18 @@ generous deadline.
 import argparse
 import glob
 import http.client
-import io
 import json
-import math
 import os
-import re
 import shutil
 import signal
 import socket
 import sqlite3
-import struct
 import subprocess
 import sys
 import tempfile
 import time
-import wave
+
+from vxtest import metric, parse_metrics, voiced_signal, wav_bytes, wav_duration
 
 PASSED = 0
 FAILED = 0
@@ -79,48 +76,6 @@ def note(msg):
 # ---------------------------------------------------------------------------
 # audio
 # ---------------------------------------------------------------------------
-def wav_bytes(samples, sr=16000):
-    buf = io.BytesIO()
-    w = wave.open(buf, "wb")
-    w.setnchannels(1)
-    w.setsampwidth(2)
-    w.setframerate(sr)
-    w.writeframes(b"".join(struct.pack("<h", max(-32767, min(32767, int(s * 32767))))
-                           for s in samples))
-    w.close()
-    return buf.getvalue()
-
-
-def voiced_signal(f0=130.0, dur=3.0, sr=16000, seed=0.0, formants=(700.0, 1200.0, 2600.0)):
-    """Harmonics with vibrato, a 4 Hz syllable envelope and a crude formant weighting."""
-    n = int(dur * sr)
-    nh = int(min(40, (sr / 2 - 200) / (f0 * 1.1)))
-    weights = []
-    for k in range(1, nh + 1):
-        g = sum(1.0 / (1.0 + ((k * f0 - F) / (F * 0.25)) ** 2) for F in formants)
-        weights.append((0.3 + g) / k)
-    norm = sum(weights)
-    out, phase = [], 0.0
-    for i in range(n):
-        t = i / sr
-        phase += 2 * math.pi * f0 * (1.0 + 0.03 * math.sin(2 * math.pi * 5.0 * t + seed)) / sr
-        env = 0.55 + 0.45 * math.sin(2 * math.pi * 4.0 * t + seed) ** 2
-        ramp = min(1.0, t / 0.05, (dur - t) / 0.05)
-        s = sum(wk * math.sin(k * phase) for k, wk in enumerate(weights, 1))
-        out.append(0.8 * ramp * env * s / norm)
-    return out
-
-
-def wav_duration(data):
-    try:
-        w = wave.open(io.BytesIO(data), "rb")
-        d = w.getnframes() / float(w.getframerate())
-        w.close()
-        return d
-    except Exception:  # noqa -- not a WAV
-        return -1.0
-
-
 def voice_clips(shared):
     """Two clips of one speaker (first upload, recovery upload)."""
     files = []
@@ -135,7 +90,8 @@ def voice_clips(shared):
         note("voice: %s, %s" % (files[0], files[1]))
         return [open(files[0], "rb").read(), open(files[1], "rb").read()]
     note("voice: generated voiced WAVs (no SHARED/evaldata/speakers)")
-    return [wav_bytes(voiced_signal(150.0, seed=0.0)), wav_bytes(voiced_signal(150.0, seed=1.3))]
+    return [wav_bytes(voiced_signal(150.0, 3.0, seed=0.0)),
+            wav_bytes(voiced_signal(150.0, 3.0, seed=1.3))]
 
 
 # ---------------------------------------------------------------------------
@@ -162,31 +118,6 @@ def free_port():
     p = s.getsockname()[1]
     s.close()
     return p
-
-
-SAMPLE_RX = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)')
-LABEL_RX = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
-
-
-def parse_metrics(text):
-    out = []
-    for ln in text.splitlines():
-        m = SAMPLE_RX.match(ln) if ln and not ln.startswith("#") else None
-        if m:
-            try:
-                out.append((m.group(1), dict(LABEL_RX.findall(m.group(3) or "")),
-                            float(m.group(4))))
-            except ValueError:
-                pass
-    return out
-
-
-def metric(samples, name, **labels):
-    tot = None
-    for n, l, v in samples:
-        if n == name and all(l.get(k) == val for k, val in labels.items()):
-            tot = (tot or 0.0) + v
-    return tot
 
 
 # ---------------------------------------------------------------------------

@@ -51,29 +51,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-
+source "$scripts/services.bash"
 start=$(date +%s)
-db=
-for _ in 1 2 3; do
-  pgport=$(free_port)
-  if db=$(bash "$pgctl" start "$work/pg" "$pgport"); then break; fi
-  db=
-done
-if [ -z "$db" ]; then
-  echo "FAIL: could not start PostgreSQL"; tail -20 "$work/pg/postgres.log" 2>/dev/null; exit 1
-fi
-cache=
-for _ in 1 2 3; do
-  redisport=$(free_port)
-  if cache=$(bash "$redisctl" start "$work/redis" "$redisport"); then break; fi
-  cache=
-done
-if [ -z "$cache" ]; then
-  echo "FAIL: could not start redis-server"; tail -20 "$work/redis/redis.log" 2>/dev/null; exit 1
-fi
+vx_start_pg "$work/pg" || exit 1
+vx_start_redis "$work/redis" || exit 1
+db=$VX_PG_URL cache=$VX_REDIS_URL
 echo "PostgreSQL at $db, Redis at $cache (started in $(( $(date +%s) - start )) s)"
 
 args=(--bin "$bin" --db "$db" --cache "$cache")

@@ -27,20 +27,9 @@ cleanup() { bash "$pgctl" stop "$dir" >/dev/null 2>&1; rm -rf "$dir"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-url=""
-for attempt in 1 2 3 4 5; do
-  port=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
-  port_free "$port" || continue
-  if url=$(bash "$pgctl" start "$dir" "$port"); then break; fi
-  url=""
-  bash "$pgctl" stop "$dir" >/dev/null 2>&1
-  dir=$(mktemp -d /tmp/vxpg-XXXXXX) || { echo "FAIL: mktemp"; exit 1; }
-done
-if [ -z "$url" ]; then
-  echo "FAIL: could not start PostgreSQL"; exit 1
-fi
+source "$here/../../scripts/services.bash"
+vx_start_pg "$dir" || exit 1
+url=$VX_PG_URL port=$VX_PG_PORT
 echo "# PostgreSQL at $url"
 
 # the suite stops and restarts the server itself (same port, data kept)
