@@ -43,6 +43,10 @@
  *     log E(w / rho) from the frame's own source envelope E: a
  *     formant-preserving pitch shift (without it, pocketsphinx's WER on
  *     flite rose from 5 % to 13-22 % for +-10 % shifts).
+ * 3b. Brightness: a static spectral tilt (brightness.c) brings the mean
+ *     spectral centroid (librosa framing, all frames) to the reference's:
+ *     step 3's limited mel-cepstral transfer left espeak-ng/flite output
+ *     20-80 % brighter than the reference.
  *  4. Output: soxr HQ resampling to the requested rate, active-speech level
  *     (mean power of the 20 ms frames within 40 dB of the loudest) matched
  *     to the reference's, a look-ahead peak limiter at -0.3 dBFS, NaN guard.
@@ -61,6 +65,7 @@
 
 #include "analysis/metrics_internal.h"
 #include "core/error.h"
+#include "tts/brightness.h"
 #include "tts/convert_dsp.h"
 #include "tts/tts_internal.h"
 
@@ -88,6 +93,9 @@
 #ifndef VAR_WEIGHT
 #define VAR_WEIGHT 0.0        /* 0: mean transfer only; 1: full variance transfer */
 #endif
+#ifndef BRIGHTNESS_MATCH
+#define BRIGHTNESS_MATCH 1    /* step 3b on (1) or off (0) */
+#endif
 #define LIMIT_PEAK 0.966      /* -0.3 dBFS */
 #define UNWARP_LIM_DB 24.0    /* limit of the formant-preservation filter */
 #define PYIN_HOP 512          /* vx_frames: frame i centred on sample i * 512 */
@@ -104,6 +112,7 @@ struct vx__conv_stats {
     double rate_syl_s; /* NaN when unknown */
     int has_level;
     double level_db;
+    double centroid_mean_hz; /* mean spectral centroid (step 3b); 0 when unknown */
     vx__cv_class_stats env;
 };
 
@@ -359,6 +368,7 @@ int vx__conv_stats_new(const float *x, size_t n, int rate_hz, const vx_analysis 
     s->pitch_std_hz = a->pitch_std_hz;
 
     s->level_db = active_level_db(x22, n22, VX__CV_RATE, &s->has_level);
+    s->centroid_mean_hz = a->centroid_mean_hz > 0.0 ? a->centroid_mean_hz : 0.0;
     rc = vx__cv_analyze(x22, n22, own->frames ? own->frames->f0_hz : NULL,
                         own->frames ? own->frames->n : 0, PYIN_HOP, &fr);
     vx_analysis_free(own);
@@ -923,6 +933,17 @@ int vx__convert(const vx__pcm *in, const vx__conv_stats *target, const vx_settin
     x = z;
     n = nz;
     z = NULL;
+
+    /* 3b: brightness: the tilt that brings the mean spectral centroid to the
+     * reference's (brightness.c) */
+    if (BRIGHTNESS_MATCH && target->centroid_mean_hz > 0.0) {
+        double beta = 0.0;
+        if (vx__brightness_plan(x, n, target->centroid_mean_hz, &beta, NULL) != VX_OK ||
+            vx__brightness_apply(x, n, beta) != VX_OK) {
+            rc = vx__error_set(err, VX_ENOMEM, "convert: out of memory");
+            goto fail;
+        }
+    }
 
     /* 4: rate, level, peaks */
     rc = resample_d(x, n, VX__CV_RATE, out_rate_hz, &o, &no, err);

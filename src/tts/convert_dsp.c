@@ -13,7 +13,11 @@
  * "Cepstral analysis synthesis on the mel frequency scale", ICASSP 1983)
  * with SPTK's two-stage structure and Pade coefficients of order 5;
  * tests/unit/tts/test_convert.c checks them against SPTK itself (the MLSA
- * output is bit-identical).
+ * output is bit-identical).  The hot loops (MLSA filter, unwarp filter,
+ * WSOLA search, band-fill FIR, FFT butterflies) run independent chains side
+ * by side, in GCC/clang vector lanes where it helps, but every value keeps
+ * the operations and order of the plain code, so results are the same
+ * bytes; vx__cv_mlsa_filter_ref keeps the line-by-line SPTK port.
  *
  * Spectral envelope: CheapTrick (M. Morise, "CheapTrick, a spectral
  * envelope estimator for high-quality speech synthesis", Speech
@@ -46,6 +50,10 @@
 #ifndef M_PI
 #define M_PI 3.14159265358979323846
 #endif
+
+/* two doubles (GCC/clang vector extension, SSE2 on x86-64): element-wise
+ * IEEE operations, so lanes compute exactly what scalar code would */
+typedef double vx__cv_v2d __attribute__((vector_size(16)));
 
 /* ------------------------------------------------------------------------ */
 /* FFT                                                                       */
@@ -118,6 +126,33 @@ void vx__cv_fft_run(const vx__cv_fft *f, double *re, double *im, int inverse)
     for (len = 2; len <= n; len <<= 1) {
         const size_t half = len / 2, step = n / len;
         size_t s, k;
+        if (half >= 2) {
+            /* two butterflies per vector: the same operations per lane */
+            for (s = 0; s < n; s += len) {
+                for (k = 0; k < half; k += 2) {
+                    const vx__cv_v2d wr = {f->tw[k * step], f->tw[(k + 1) * step]};
+                    const vx__cv_v2d wi = sgn * (vx__cv_v2d){f->tw[n / 2 + k * step],
+                                                             f->tw[n / 2 + (k + 1) * step]};
+                    const size_t a = s + k, b = a + half;
+                    vx__cv_v2d ra, ia, rb, ib, xr, xi;
+                    memcpy(&ra, re + a, sizeof ra);
+                    memcpy(&ia, im + a, sizeof ia);
+                    memcpy(&rb, re + b, sizeof rb);
+                    memcpy(&ib, im + b, sizeof ib);
+                    xr = rb * wr - ib * wi;
+                    xi = rb * wi + ib * wr;
+                    rb = ra - xr;
+                    ib = ia - xi;
+                    ra += xr;
+                    ia += xi;
+                    memcpy(re + a, &ra, sizeof ra);
+                    memcpy(im + a, &ia, sizeof ia);
+                    memcpy(re + b, &rb, sizeof rb);
+                    memcpy(im + b, &ib, sizeof ib);
+                }
+            }
+            continue;
+        }
         for (s = 0; s < n; s += len) {
             for (k = 0; k < half; k++) {
                 const double wr = f->tw[k * step], wi = sgn * f->tw[n / 2 + k * step];
@@ -275,16 +310,28 @@ int vx__cv_analyze(const double *x, size_t len, const double *f0_track, size_t n
     out->n = nf;
 
     /* freqt is linear: its matrix, column i = freqt of the unit vector e_i,
-     * turns the recursion into independent dot products */
-    for (i = 0; i <= CT_M1; i++)
-        c[i] = 0.0;
-    for (i = 0; i <= CT_M1; i++) {
-        double col[VX__CV_DIM];
-        c[i] = 1.0;
-        vx__cv_freqt(c, (int)i, col, VX__CV_ORDER, VX__CV_ALPHA, work);
-        c[i] = 0.0;
+     * turns the recursion into independent dot products.  freqt(e_i) runs
+     * one step of the recursion with input 1 and then i steps with input 0,
+     * so column i is column i - 1 advanced by one zero-input step: the same
+     * operations as calling freqt for every column, in O(order) each. */
+    {
+        const double a = VX__CV_ALPHA, b = 1.0 - VX__CV_ALPHA * VX__CV_ALPHA;
+        double g[VX__CV_DIM], d[VX__CV_DIM];
         for (m = 0; m < VX__CV_DIM; m++)
-            A[(size_t)m * (CT_M1 + 1) + i] = col[m];
+            g[m] = 0.0;
+        for (i = 0; i <= CT_M1; i++) {
+            const double in = i == 0 ? 1.0 : 0.0;
+            d[0] = g[0];
+            g[0] = in + a * d[0];
+            d[1] = g[1];
+            g[1] = b * d[0] + a * d[1];
+            for (m = 2; m < VX__CV_DIM; m++) {
+                d[m] = g[m];
+                g[m] = d[m - 1] + a * (d[m] - g[m - 1]);
+            }
+            for (m = 0; m < VX__CV_DIM; m++)
+                A[(size_t)m * (CT_M1 + 1) + i] = g[m];
+        }
     }
 
     for (size_t f = 0; f < nf; f++) {
@@ -520,35 +567,110 @@ static double warp(double w, double a)
     return w + 2.0 * atan(a * sin(w) / (1.0 - a * cos(w)));
 }
 
-/* sum_m c[m] cos(m th), m = 0..VX__CV_ORDER (Chebyshev recurrence) */
-static double cos_series(const double *c, double th)
-{
-    const double c1 = cos(th);
-    double cm2 = 1.0, cm1 = c1, s = c[0] + c[1] * c1;
-    int m;
-    for (m = 2; m <= VX__CV_ORDER; m++) {
-        const double cm = 2.0 * c1 * cm1 - cm2;
-        s += c[m] * cm;
-        cm2 = cm1;
-        cm1 = cm;
-    }
-    return s;
-}
 
 #define UW_K 64
+/* Constants of vx__cv_unwarp_filter's grid, as C99 hexadecimal literals (so
+ * exactly the doubles the expressions give; generated with glibc's libm):
+ * k_uw_w[k] = warp(wt, -VX__CV_ALPHA), k_uw_cos[k] = cos(wt) for wt = pi k /
+ * UW_K (so k_uw_cos[m] is also cos(pi m / UW_K)).  The unit test checks them
+ * against the expressions. */
+static const double k_uw_w[UW_K + 1] = {
+    0x0p+0,    0x1.488cee7b8adc8p-6,    0x1.48b72d2cf029fp-5,
+    0x1.ed7c879f36ebep-5,    0x1.49609d74b098cp-4,    0x1.9c5838e5bbc3cp-4,
+    0x1.efbafb1149664p-4,    0x1.21cf96aa8eb23p-3,    0x1.4c0dc985681fp-3,
+    0x1.76a3bff2fe24ep-3,    0x1.a19d77a5b469p-3,    0x1.cd074e655e9a6p-3,
+    0x1.f8ee0ef35a2e4p-3,    0x1.12af7f56a2472p-2,    0x1.2933f603996cbp-2,
+    0x1.400b9efc00445p-2,    0x1.573e023a0fb6ep-2,    0x1.6ed3050aa4a2dp-2,
+    0x1.86d2f387c15b8p-2,    0x1.9f468acaff744p-2,    0x1.b83703ea499bep-2,
+    0x1.d1ae1fd23b92ap-2,    0x1.ebb634127429ap-2,    0x1.032d1c5873752p-1,
+    0x1.10d2eb8cdac96p-1,    0x1.1ed2bd20947d1p-1,    0x1.2d3330066a7eep-1,
+    0x1.3bfb560bc6245p-1,    0x1.4b32bdf099b9fp-1,    0x1.5ae17e3ba8f06p-1,
+    0x1.6b1040ce71fa4p-1,    0x1.7bc84f375b577p-1,    0x1.8d139fba4671fp-1,
+    0x1.9efce2fea7a34p-1,    0x1.b18f92460bb77p-1,    0x1.c4d7fdfd94dc6p-1,
+    0x1.d8e35c67506c1p-1,    0x1.edbfd7fbef82fp-1,    0x1.01be4e805de46p+0,
+    0x1.0d14f2cf54014p+0,    0x1.18ec81c5f5f64p+0,    0x1.254e3307b2564p+0,
+    0x1.3243cd64dcbd4p+0,    0x1.3fd7a3a11df63p+0,    0x1.4e148c59f4f92p+0,
+    0x1.5d05d38194406p+0,    0x1.6cb72391bea24p+0,    0x1.7d346447efe28p+0,
+    0x1.8e898c712609cp+0,    0x1.a0c264169ad94p+0,    0x1.b3ea34534de7cp+0,
+    0x1.c80b625a4ada3p+0,    0x1.dd2ef3e52add8p+0,    0x1.f35bfc8d1be1ep+0,
+    0x1.054b7ad0acfc3p+1,    0x1.11708280c7414p+1,    0x1.1e1b9daaaba8fp+1,
+    0x1.2b48eb37eaa6ep+1,    0x1.38f1cc9ce9625p+1,    0x1.470ca71b3df02p+1,
+    0x1.558cc5b5120aap+1,    0x1.64626669b7ef8p+1,    0x1.737afa6aefc06p+1,
+    0x1.82c19be5ba54fp+1,    0x1.921fb54442d18p+1,};
+static const double k_uw_cos[UW_K + 2] = { /* [UW_K + 1]: 0, lane padding */
+    0x1p+0,    0x1.ff621e3796d7ep-1,    0x1.fd88da3d12526p-1,
+    0x1.fa7557f08a517p-1,    0x1.f6297cff75cbp-1,    0x1.f0a7efb9230d7p-1,
+    0x1.e9f4156c62ddap-1,    0x1.e212104f686e5p-1,    0x1.d906bcf328d46p-1,
+    0x1.ced7af43cc773p-1,    0x1.c38b2f180bdb1p-1,    0x1.b728345196e3ep-1,
+    0x1.a9b66290ea1a3p-1,    0x1.9b3e047f38741p-1,    0x1.8bc806b151741p-1,
+    0x1.7b5df226aafafp-1,    0x1.6a09e667f3bcdp-1,    0x1.57d69348cec9fp-1,
+    0x1.44cf325091dd6p-1,    0x1.30ff7fce17036p-1,    0x1.1c73b39ae68c9p-1,
+    0x1.073879922ffedp-1,    0x1.e2b5d3806f63ep-2,    0x1.b5d1009e15cc2p-2,
+    0x1.87de2a6aea964p-2,    0x1.58f9a75ab1fddp-2,    0x1.294062ed59f05p-2,
+    0x1.f19f97b215f1ep-3,    0x1.8f8b83c69a60dp-3,    0x1.2c8106e8e613ap-3,
+    0x1.917a6bc29b438p-4,    0x1.91f65f10dd824p-5,    0x1.1a62633145c07p-54,
+    -0x1.91f65f10dd813p-5,    -0x1.917a6bc29b42fp-4,    -0x1.2c8106e8e6136p-3,
+    -0x1.8f8b83c69a608p-3,    -0x1.f19f97b215f1ap-3,    -0x1.294062ed59f02p-2,
+    -0x1.58f9a75ab1fdbp-2,    -0x1.87de2a6aea962p-2,    -0x1.b5d1009e15cbcp-2,
+    -0x1.e2b5d3806f63cp-2,    -0x1.073879922ffedp-1,    -0x1.1c73b39ae68c6p-1,
+    -0x1.30ff7fce17035p-1,    -0x1.44cf325091dd5p-1,    -0x1.57d69348cecap-1,
+    -0x1.6a09e667f3bccp-1,    -0x1.7b5df226aafadp-1,    -0x1.8bc806b151741p-1,
+    -0x1.9b3e047f3874p-1,    -0x1.a9b66290ea1a4p-1,    -0x1.b728345196e3dp-1,
+    -0x1.c38b2f180bdbp-1,    -0x1.ced7af43cc773p-1,    -0x1.d906bcf328d46p-1,
+    -0x1.e212104f686e4p-1,    -0x1.e9f4156c62ddap-1,    -0x1.f0a7efb9230d7p-1,
+    -0x1.f6297cff75cbp-1,    -0x1.fa7557f08a517p-1,    -0x1.fd88da3d12525p-1,
+    -0x1.ff621e3796d7ep-1,    -0x1p+0,};
+
+/* sum_m c[m] cos(m th), m = 0..VX__CV_ORDER, by the Chebyshev recurrence,
+ * for n (even, <= UW_K + 2) values of c1 = cos(th), two per vector */
+static void cos_series_v(const double *c, const double *c1, double *out, int n)
+{
+    vx__cv_v2d cm2[UW_K / 2 + 2], cm1[UW_K / 2 + 2], s[UW_K / 2 + 2];
+    const int nv = n / 2;
+    int m, l;
+    for (l = 0; l < nv; l++) {
+        const vx__cv_v2d x1 = {c1[2 * l], c1[2 * l + 1]};
+        cm2[l] = (vx__cv_v2d){1.0, 1.0};
+        cm1[l] = x1;
+        s[l] = c[0] + c[1] * x1;
+    }
+    for (m = 2; m <= VX__CV_ORDER; m++) {
+        const double cm_ = c[m];
+        for (l = 0; l < nv; l++) {
+            const vx__cv_v2d x1 = {c1[2 * l], c1[2 * l + 1]};
+            const vx__cv_v2d cm = 2.0 * x1 * cm1[l] - cm2[l];
+            s[l] += cm_ * cm;
+            cm2[l] = cm1[l];
+            cm1[l] = cm;
+        }
+    }
+    for (l = 0; l < nv; l++) {
+        out[2 * l] = s[l][0];
+        out[2 * l + 1] = s[l][1];
+    }
+}
+
 void vx__cv_unwarp_filter(const double *c, double rho, double lim_db, double fmax_hz, double *d)
 {
-    double D[UW_K + 1];
+    /* UW_K + 1 grid points, padded to an even count */
+    double D[UW_K + 2], c2[UW_K + 2], s1[UW_K + 2], s2[UW_K + 2];
     const double lim = lim_db / (20.0 / log(10.0));
     const double wmax = 2.0 * M_PI * fmax_hz / VX__CV_RATE, taper = 2.0 * M_PI * 500.0 / VX__CV_RATE;
     int k, m;
     for (k = 0; k <= UW_K; k++) {
-        const double wt = M_PI * (double)k / UW_K;    /* warped grid */
-        const double w = warp(wt, -VX__CV_ALPHA);     /* its linear frequency */
-        double ws = w / rho, v;
+        /* warped grid wt = pi k / UW_K (cosine k_uw_cos[k]), w its linear
+         * frequency; c2: cosine of the warped frequency of w / rho */
+        double ws = k_uw_w[k] / rho;
         if (ws > M_PI)
             ws = M_PI;
-        v = cos_series(c, wt) - cos_series(c, warp(ws, VX__CV_ALPHA));
+        c2[k] = cos(warp(ws, VX__CV_ALPHA));
+    }
+    c2[UW_K + 1] = 1.0;
+    cos_series_v(c, k_uw_cos, s1, UW_K + 2);
+    cos_series_v(c, c2, s2, UW_K + 2);
+    for (k = 0; k <= UW_K; k++) {
+        const double w = k_uw_w[k];
+        double v = s1[k] - s2[k];
         v = v < -lim ? -lim : v > lim ? lim : v;
         if (w > wmax - taper) {
             /* fade out over 500 Hz below fmax: the band above was not
@@ -560,22 +682,55 @@ void vx__cv_unwarp_filter(const double *c, double rho, double lim_db, double fma
         }
         D[k] = v;
     }
-    for (m = 0; m <= VX__CV_ORDER; m++) {
-        /* trapezoidal cosine transform on the warped grid */
-        const double c1 = cos(M_PI * (double)m / UW_K);
-        double acc = 0.5 * (D[0] + D[UW_K] * ((m & 1) ? -1.0 : 1.0)), ckm2 = 1.0, ckm1 = c1;
-        acc += D[1] * c1;
-        for (k = 2; k < UW_K; k++) {
-            const double ck = 2.0 * c1 * ckm1 - ckm2;
-            acc += D[k] * ck;
-            ckm2 = ckm1;
-            ckm1 = ck;
+    {
+        /* trapezoidal cosine transform on the warped grid, for m = 0..24
+         * (and a spare 25) two at a time, Chebyshev recurrence per m */
+        enum { NV = (VX__CV_DIM + 1) / 2 };
+        vx__cv_v2d acc[NV], ckm1[NV], ckm2[NV], c1[NV];
+        int l;
+        for (l = 0; l < NV; l++) {
+            const int m0 = 2 * l, m1 = 2 * l + 1;
+            c1[l] = (vx__cv_v2d){k_uw_cos[m0], m1 <= VX__CV_ORDER ? k_uw_cos[m1] : 0.0};
+            acc[l] = 0.5 * (D[0] + D[UW_K] * (vx__cv_v2d){1.0, -1.0});
+            ckm2[l] = (vx__cv_v2d){1.0, 1.0};
+            ckm1[l] = c1[l];
+            acc[l] += D[1] * c1[l];
         }
-        d[m] = (m == 0 ? 1.0 : 2.0) * acc / UW_K;
+        for (k = 2; k < UW_K; k++) {
+            const double dk = D[k];
+            for (l = 0; l < NV; l++) {
+                const vx__cv_v2d ck = 2.0 * c1[l] * ckm1[l] - ckm2[l];
+                acc[l] += dk * ck;
+                ckm2[l] = ckm1[l];
+                ckm1[l] = ck;
+            }
+        }
+        for (m = 0; m <= VX__CV_ORDER; m++)
+            d[m] = (m == 0 ? 1.0 : 2.0) * acc[m / 2][m & 1] / UW_K;
     }
 }
 
 #define BF_HALF 80 /* taps each side: 161-tap FIR */
+/* one output sample of the crossover (boundary-checked) */
+static void bf_one(double *z, const double *dif, size_t len, const double *h, size_t i)
+{
+    double lp = h[0] * dif[i];
+    long k;
+    for (k = 1; k <= BF_HALF; k++) {
+        const double a = (long)i - k >= 0 ? dif[i - (size_t)k] : 0.0;
+        const double b = i + (size_t)k < len ? dif[i + (size_t)k] : 0.0;
+        lp += h[k] * (a + b);
+    }
+    z[i] += dif[i] - lp; /* + HP(w - z) */
+}
+
+static vx__cv_v2d loadu2(const double *p)
+{
+    vx__cv_v2d v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
 int vx__cv_band_fill(double *z, const double *w, size_t len, double fc_hz)
 {
     double h[BF_HALF + 1], *dif;
@@ -594,15 +749,37 @@ int vx__cv_band_fill(double *z, const double *w, size_t len, double fc_hz)
     }
     for (i = 0; i < len; i++)
         dif[i] = w[i] - z[i];
-    for (i = 0; i < len; i++) {
-        double lp = h[0] * dif[i];
-        for (k = 1; k <= BF_HALF; k++) {
-            const double a = (long)i - k >= 0 ? dif[i - (size_t)k] : 0.0;
-            const double b = i + (size_t)k < len ? dif[i + (size_t)k] : 0.0;
-            lp += h[k] * (a + b);
+    i = 0;
+    /* interior, 8 outputs at a time in vector lanes: the same operations in
+     * the same order per output as the loop below */
+    if (len >= 2 * BF_HALF + 8) {
+        for (i = BF_HALF; i + 8 + BF_HALF <= len; i += 8) {
+            vx__cv_v2d acc[4];
+            int l;
+            for (l = 0; l < 4; l++)
+                acc[l] = h[0] * loadu2(dif + i + 2 * l);
+            for (k = 1; k <= BF_HALF; k++) {
+                const double hk = h[k];
+                const double *pm = dif + i - k, *pp = dif + i + k;
+                acc[0] += hk * (loadu2(pm) + loadu2(pp));
+                acc[1] += hk * (loadu2(pm + 2) + loadu2(pp + 2));
+                acc[2] += hk * (loadu2(pm + 4) + loadu2(pp + 4));
+                acc[3] += hk * (loadu2(pm + 6) + loadu2(pp + 6));
+            }
+            for (l = 0; l < 4; l++) {
+                const vx__cv_v2d dv = loadu2(dif + i + 2 * l);
+                vx__cv_v2d zv = loadu2(z + i + 2 * l);
+                zv += dv - acc[l];
+                memcpy(z + i + 2 * l, &zv, sizeof zv);
+            }
         }
-        z[i] += dif[i] - lp; /* + HP(w - z) */
+        /* the head [0, BF_HALF) and the tail [i, len) go through the loop
+         * below */
+        for (size_t q = 0; q < BF_HALF; q++)
+            bf_one(z, dif, len, h, q);
     }
+    for (; i < len; i++)
+        bf_one(z, dif, len, h, i);
     free(dif);
     return VX_OK;
 }
@@ -663,7 +840,7 @@ static double mlsadf2(double x, const double *b, int m, double a, int pd, double
     return out;
 }
 
-int vx__cv_mlsa_filter(double *x, size_t len, const double *mc, size_t n_frames)
+int vx__cv_mlsa_filter_ref(double *x, size_t len, const double *mc, size_t n_frames)
 {
     const int m = VX__CV_ORDER, pd = VX__CV_PADE;
     const size_t dlen = (size_t)(3 * (pd + 1) + pd * (m + 2));
@@ -699,6 +876,113 @@ int vx__cv_mlsa_filter(double *x, size_t len, const double *mc, size_t n_frames)
     return VX_OK;
 }
 
+/* The filter that runs: the same arithmetic as vx__cv_mlsa_filter_ref (the
+ * line-by-line port above), operation for operation, so the output is
+ * bit-identical, but laid out for speed:
+ *  - the five FIR stages of mlsadf2 only read the previous sample's stage
+ *    outputs (the Pade loop runs downwards), so they are independent within
+ *    a sample and run side by side in the lanes of vectors (lane s = stage
+ *    s + 1, one spare lane), which turns five dependent chains of 24 steps
+ *    into one;
+ *  - mlsafir's delay line is updated in place (the "shift" of SPTK becomes
+ *    an index offset: after it d[j] == the new d[j - 1] and d[1] == d[2], so
+ *    one array of the new values d'[1..m] is the whole state);
+ *  - mc2b once per frame, b[k] - b0[k] per frame, no per-sample copies. */
+
+#define ML_LANES 3 /* vectors of 2: 6 lanes for the 5 stages */
+
+int vx__cv_mlsa_filter(double *x, size_t len, const double *mc, size_t n_frames)
+{
+    enum { M = VX__CV_ORDER, PD = VX__CV_PADE };
+    const double a = VX__CV_ALPHA, aa = 1.0 - VX__CV_ALPHA * VX__CV_ALPHA;
+    /* mlsadf1 state (SPTK layout: d[0..pd], pt = d[pd+1..2pd+1]) */
+    double d1[2 * (PD + 1)];
+    double *pt1 = &d1[PD + 1];
+    /* mlsadf2: FIR delay lines D[j] (j = 1..M) per lane, stage inputs (the
+     * previous sample's pt[0..4]) and outputs */
+    vx__cv_v2d D[M + 1][ML_LANES];
+    double pt2[PD + 1];
+    double b0[VX__CV_DIM], b1[VX__CV_DIM], db[VX__CV_DIM];
+    size_t f, i;
+    int k, j;
+    if (n_frames == 0)
+        return VX_OK;
+    memset(d1, 0, sizeof d1);
+    memset(D, 0, sizeof D);
+    memset(pt2, 0, sizeof pt2);
+    vx__cv_mc2b(mc, b1, M, VX__CV_ALPHA);
+    for (f = 0; f * VX__CV_HOP < len; f++) {
+        const size_t fn = f + 1 < n_frames ? f + 1 : n_frames - 1;
+        size_t nh = len - f * VX__CV_HOP;
+        double *px = &x[f * VX__CV_HOP];
+        if (nh > VX__CV_HOP)
+            nh = VX__CV_HOP;
+        memcpy(b0, b1, sizeof b0);
+        vx__cv_mc2b(mc + fn * VX__CV_DIM, b1, M, VX__CV_ALPHA);
+        for (k = 0; k <= M; k++)
+            db[k] = b1[k] - b0[k];
+        for (i = 0; i < nh; i++) {
+            const double t = (double)i / VX__CV_HOP;
+            const double bb1 = b0[1] + db[1] * t;
+            double v = px[i] * exp(b0[0] + db[0] * t), out, xx;
+            vx__cv_v2d y[ML_LANES];
+            /* mlsadf1 (b[1] only) */
+            out = 0.0;
+#pragma GCC unroll 5
+            for (k = PD; k >= 1; k--) {
+                double w;
+                d1[k] = aa * pt1[k - 1] + a * d1[k];
+                pt1[k] = d1[k] * bb1;
+                w = pt1[k] * k_pade5[k];
+                v += (1 & k) ? w : -w;
+                out += w;
+            }
+            pt1[0] = v;
+            out += v;
+            /* mlsadf2: the five mlsafir stages, stage s fed pt2[s] (the
+             * three lane vectors spelt out so that they stay in registers) */
+            {
+                const vx__cv_v2d u0 = {pt2[0], pt2[1]}, u1 = {pt2[2], pt2[3]}, u2 = {pt2[4], 0.0};
+                vx__cv_v2d po0 = D[1][0], po1 = D[1][1], po2 = D[1][2];
+                vx__cv_v2d pn0 = aa * u0 + a * po0, pn1 = aa * u1 + a * po1, pn2 = aa * u2 + a * po2;
+                D[1][0] = pn0;
+                D[1][1] = pn1;
+                D[1][2] = pn2;
+                y[0] = y[1] = y[2] = (vx__cv_v2d){0.0, 0.0};
+                for (j = 2; j <= M; j++) {
+                    const double bj = b0[j] + db[j] * t;
+                    const vx__cv_v2d c0 = D[j][0], c1 = D[j][1], c2 = D[j][2];
+                    pn0 = po0 + a * (c0 - pn0);
+                    pn1 = po1 + a * (c1 - pn1);
+                    pn2 = po2 + a * (c2 - pn2);
+                    D[j][0] = pn0;
+                    D[j][1] = pn1;
+                    D[j][2] = pn2;
+                    po0 = c0;
+                    po1 = c1;
+                    po2 = c2;
+                    y[0] += pn0 * bj;
+                    y[1] += pn1 * bj;
+                    y[2] += pn2 * bj;
+                }
+            }
+            xx = out;
+            out = 0.0;
+#pragma GCC unroll 5
+            for (k = PD; k >= 1; k--) {
+                const double w = y[(k - 1) / 2][(k - 1) & 1] * k_pade5[k];
+                pt2[k] = y[(k - 1) / 2][(k - 1) & 1];
+                xx += (1 & k) ? w : -w;
+                out += w;
+            }
+            pt2[0] = xx;
+            out += xx;
+            px[i] = out;
+        }
+    }
+    return VX_OK;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Variable-rate band-limited resampler                                      */
 /* ------------------------------------------------------------------------ */
@@ -724,7 +1008,7 @@ int vx__cv_vr_resample(const double *x, size_t len, const double *rho, double **
                        size_t *ny)
 {
     const size_t tn = RS_ZC * RS_RES + 2;
-    double *tab = malloc(tn * sizeof *tab);
+    double *tab = malloc(2 * tn * sizeof *tab), *dtab = tab + tn;
     double *yy = NULL, *pp = NULL, p = 0.0;
     size_t cap, j = 0, i;
     const double i0b = bessel_i0(RS_BETA);
@@ -740,6 +1024,10 @@ int vx__cv_vr_resample(const double *x, size_t len, const double *rho, double **
         double r = t / RS_ZC;
         tab[i] = r >= 1.0 ? 0.0 : s * bessel_i0(RS_BETA * sqrt(1.0 - r * r)) / i0b;
     }
+    /* tab[i + 1] - tab[i], as the interpolation computed it */
+    for (i = 0; i + 1 < tn; i++)
+        dtab[i] = tab[i + 1] - tab[i];
+    dtab[tn - 1] = 0.0;
     for (i = 0; i < len; i++)
         if (rho[i] < rmin)
             rmin = rho[i];
@@ -767,10 +1055,10 @@ int vx__cv_vr_resample(const double *x, size_t len, const double *rho, double **
             hi = (long)len - 1;
         for (q = lo; q <= hi; q++) {
             const double t = fabs(((double)q - p) * fc) * RS_RES;
-            const size_t ti = (size_t)t;
-            if (ti + 1 < tn) {
+            const long ti = (long)t; /* t >= 0: the same as (size_t)t */
+            if ((size_t)ti + 1 < tn) {
                 const double fr = t - (double)ti;
-                acc += x[q] * (tab[ti] + (tab[ti + 1] - tab[ti]) * fr);
+                acc += x[q] * (tab[ti] + dtab[ti] * fr);
             }
         }
         yy[j] = acc * fc;
@@ -792,19 +1080,35 @@ int vx__cv_vr_resample(const double *x, size_t len, const double *rho, double **
 #define WS_HOP 256
 #define WS_LEN (2 * WS_HOP)
 #define WS_TOL 192
+#define WS_NC (2 * (WS_TOL / 4) + 1) /* coarse candidates */
 
 /* y is padded: indices -WS_PAD .. ny + WS_PAD - 1 are valid */
 #define WS_PAD (WS_LEN + 2 * WS_TOL + 8)
 
-static double seg_dot(const double *y, long a, long b, long step)
+/* Dot products of the WS_LEN-sample segments of y at a[0..3] with the one
+ * at b, over every step-th sample, each summed in two accumulators (even
+ * and odd terms) in index order; four segments at once so that the eight
+ * sums form independent chains. */
+static void seg_dot4(const double *y, const long *a, long b, long step, double *out)
 {
-    double s0 = 0.0, s1 = 0.0;
+    double s00 = 0.0, s01 = 0.0, s10 = 0.0, s11 = 0.0, s20 = 0.0, s21 = 0.0, s30 = 0.0, s31 = 0.0;
+    const double *y0 = y + a[0], *y1 = y + a[1], *y2 = y + a[2], *y3 = y + a[3], *yb = y + b;
     long i;
     for (i = 0; i + step < WS_LEN; i += 2 * step) {
-        s0 += y[a + i] * y[b + i];
-        s1 += y[a + i + step] * y[b + i + step];
+        const double b0 = yb[i], b1 = yb[i + step];
+        s00 += y0[i] * b0;
+        s01 += y0[i + step] * b1;
+        s10 += y1[i] * b0;
+        s11 += y1[i + step] * b1;
+        s20 += y2[i] * b0;
+        s21 += y2[i + step] * b1;
+        s30 += y3[i] * b0;
+        s31 += y3[i + step] * b1;
     }
-    return s0 + s1;
+    out[0] = s00 + s01;
+    out[1] = s10 + s11;
+    out[2] = s20 + s21;
+    out[3] = s30 + s31;
 }
 
 static double seg_energy(const double *cum, long a)
@@ -888,16 +1192,21 @@ int vx__cv_wsola(const double *y, size_t ny, const double *pos, size_t n_orig,
             if (seg_energy(cum, nat) > 1e-12) {
                 /* coarse search (step 4, every 2nd sample), then +/-3 at
                  * full resolution; delta = 0 first so ties keep the nominal */
-                double best = -1e300;
-                long center = nominal, dd, lo, hi;
-                for (dd = 0; dd <= 2 * (WS_TOL / 4); dd++) {
+                double best = -1e300, dots[WS_NC + 3];
+                long center = nominal, dd, lo, hi, cands[WS_NC + 3];
+                for (dd = 0; dd < WS_NC + 3; dd++) {
                     const long dl = (dd & 1) ? -4 * ((dd + 1) / 2) : 4 * (dd / 2);
-                    const long cand = nominal + dl;
+                    cands[dd] = dd < WS_NC ? nominal + dl : nominal;
+                }
+                for (dd = 0; dd < WS_NC; dd += 4)
+                    seg_dot4(yp, cands + dd, nat, 2, dots + dd);
+                for (dd = 0; dd < WS_NC; dd++) {
+                    const long cand = cands[dd];
                     const double e = seg_energy(cum, cand);
                     double ncc;
                     if (e <= 1e-12)
                         continue;
-                    ncc = seg_dot(yp, cand, nat, 2) / sqrt(e);
+                    ncc = dots[dd] / sqrt(e);
                     if (ncc > best) {
                         best = ncc;
                         center = cand;
@@ -911,13 +1220,17 @@ int vx__cv_wsola(const double *y, size_t ny, const double *pos, size_t n_orig,
                     lo = nominal - WS_TOL;
                 if (hi > nominal + WS_TOL)
                     hi = nominal + WS_TOL;
+                for (dd = 0; dd < 8; dd++)
+                    cands[dd] = dd <= 2 * 3 ? center + ((dd & 1) ? -((dd + 1) / 2) : dd / 2) : center;
+                seg_dot4(yp, cands, nat, 1, dots);
+                seg_dot4(yp, cands + 4, nat, 1, dots + 4);
                 for (dd = 0; dd <= 2 * 3; dd++) {
-                    const long cand = center + ((dd & 1) ? -((dd + 1) / 2) : dd / 2);
+                    const long cand = cands[dd];
                     const double e = seg_energy(cum, cand);
                     double ncc;
                     if (cand < lo || cand > hi || e <= 1e-12)
                         continue;
-                    ncc = seg_dot(yp, cand, nat, 1) / sqrt(e);
+                    ncc = dots[dd] / sqrt(e);
                     if (ncc > best) {
                         best = ncc;
                         best_start = cand;

@@ -100,6 +100,9 @@ int vx__cv_band_fill(double *z, const double *w, size_t len, double fc_hz);
  *  i (centred on sample i*VX__CV_HOP) is mc[i*VX__CV_DIM ..]; coefficients
  *  are interpolated linearly between frames.  Returns VX_OK / VX_ENOMEM. */
 int vx__cv_mlsa_filter(double *x, size_t len, const double *mc, size_t n_frames);
+/** The same filter as a line-by-line port of SPTK's mc2b + mlsadf (the
+ *  reference the unit test holds vx__cv_mlsa_filter and SPTK to; slower). */
+int vx__cv_mlsa_filter_ref(double *x, size_t len, const double *mc, size_t n_frames);
 
 /* ---- time and pitch modification ----------------------------------------- */
 

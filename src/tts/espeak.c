@@ -27,7 +27,16 @@
  * language's) followed by the fitted timbre:
  *   pitch <base> <top>   from the command's mean and spread (measured on
  *                        espeak-ng: mean ~ base + 0.6 (top-base), std ~ 0.23
- *                        (top-base); the closed loop in fit.c corrects the rest)
+ *                        (top-base); the closed loop in fit.c corrects the rest).
+ *                        The base is kept at or above BASE_FLOOR_HZ (and
+ *                        BASE_FLOOR_REL of the mean): espeak-ng's contours
+ *                        reach the base at phrase ends, and a Klatt source
+ *                        below ~65 Hz is so irregular that pYIN calls most
+ *                        of the utterance unvoiced (measured, de/es/ar/zh/fr,
+ *                        mean 80-100 Hz: base 40 -> 19-35 % voiced frames,
+ *                        base 75 -> 62-97 %), which ruins the pitch the
+ *                        similarity scores; the converter widens the range
+ *                        afterwards on the voiced frames
  *   formant 1..8 <pct>   the fitted formant scale (+-10 % at most)
  *   klatt 3              the Klatt source: far more intelligible than the
  *                        default wave generator (engine notes: WER ~30 % vs
@@ -68,6 +77,10 @@
 #include "tts/tts_internal.h"
 
 #define KLATT_VARIANT 3
+/* lowest base pitch written to the voice file (see the DESIGN note) */
+#define BASE_FLOOR_HZ 70.0
+#define BASE_FLOOR_REL 0.6     /* ... and at least this share of the mean */
+#define BASE_FLOOR_MAX_REL 0.9 /* ... but never above this share of it */
 
 /* ---- languages -------------------------------------------------------- */
 
@@ -413,7 +426,7 @@ static int load_voice(const char *text, size_t n, vx_error *err)
 static void append_timbre(sbuf *b, const vx__synth_cmd *c)
 {
     char line[96];
-    double m = c->pitch_hz, range, base;
+    double m = c->pitch_hz, range, base, floor_hz;
     int k, pct, pb, pt;
     range = c->pitch_std_hz / 0.23;
     if (range < 0.1 * m)
@@ -421,8 +434,13 @@ static void append_timbre(sbuf *b, const vx__synth_cmd *c)
     if (range > 1.0 * m)
         range = 1.0 * m;
     base = m - 0.6 * range;
-    if (base < 30.0)
-        base = 30.0;
+    floor_hz = BASE_FLOOR_REL * m > BASE_FLOOR_HZ ? BASE_FLOOR_REL * m : BASE_FLOOR_HZ;
+    if (floor_hz > BASE_FLOOR_MAX_REL * m) /* a very low voice: keep a range */
+        floor_hz = BASE_FLOOR_MAX_REL * m;
+    if (base < floor_hz) {
+        base = floor_hz;
+        range = (m - base) / 0.6;
+    }
     pb = (int)lround(base);
     pt = (int)lround(base + range);
     if (pt <= pb)

@@ -328,6 +328,264 @@ static void test_mlsa_matches_sptk(void **state)
     free(d);
 }
 
+/* The fast paths of convert_dsp.c against straightforward versions kept
+ * here (the code they replaced): the MLSA filter and its line-by-line SPTK
+ * port give the same bytes, and the port equals SPTK's mlsadf exactly; the
+ * formant-preservation filter (tabulated constants, vector lanes), the
+ * band-fill crossover and the FFT agree with the plain versions. */
+static void test_mlsa_fast_equals_reference(void **state)
+{
+    const size_t nf = 37;
+    const size_t lens[] = {0, 1, 109, 110, 111, 36 * VX__CV_HOP + 57, 45 * VX__CV_HOP};
+    double *mc = malloc(nf * VX__CV_DIM * sizeof *mc);
+    uint32_t s = 21u;
+    size_t f, i, t;
+    int k;
+    (void)state;
+    for (f = 0; f < nf; f++)
+        for (k = 0; k < VX__CV_DIM; k++)
+            mc[f * VX__CV_DIM + k] = (k == 0 ? 0.3 * noise(&s) : 0.8 * noise(&s) / k);
+    for (t = 0; t < sizeof lens / sizeof lens[0]; t++) {
+        const size_t len = lens[t];
+        double *a = malloc((len + 1) * sizeof *a), *b = malloc((len + 1) * sizeof *b);
+        double *d = calloc((size_t)(3 * (5 + 1) + 5 * (24 + 2)), sizeof *d);
+        double b0[25], b1[25], bb[25];
+        for (i = 0; i < len; i++)
+            a[i] = b[i] = noise(&s);
+        assert_int_equal(vx__cv_mlsa_filter(a, len, mc, nf), VX_OK);
+        /* the reference port, bit for bit SPTK */
+        mc2b(mc, b1, 24, 0.42);
+        for (f = 0; f * VX__CV_HOP < len; f++) {
+            memcpy(b0, b1, sizeof b0);
+            mc2b(mc + (f + 1 < nf ? f + 1 : nf - 1) * VX__CV_DIM, b1, 24, 0.42);
+            for (i = 0; i < VX__CV_HOP && f * VX__CV_HOP + i < len; i++) {
+                const double tt = (double)i / VX__CV_HOP;
+                double v;
+                for (k = 0; k < 25; k++)
+                    bb[k] = b0[k] + (b1[k] - b0[k]) * tt;
+                v = mlsadf(b[f * VX__CV_HOP + i] * exp(bb[0]), bb, 24, 0.42, 5, d);
+                b[f * VX__CV_HOP + i] = v; /* SPTK's output */
+            }
+        }
+        assert_memory_equal(a, b, len * sizeof *a);
+        free(d);
+        free(a);
+        free(b);
+    }
+    {
+        /* the reference path itself, against the fast one */
+        const size_t len = 30 * VX__CV_HOP + 3;
+        double *a = malloc(len * sizeof *a), *b = malloc(len * sizeof *b);
+        for (i = 0; i < len; i++)
+            a[i] = b[i] = noise(&s);
+        assert_int_equal(vx__cv_mlsa_filter(a, len, mc, nf), VX_OK);
+        assert_int_equal(vx__cv_mlsa_filter_ref(b, len, mc, nf), VX_OK);
+        assert_memory_equal(a, b, len * sizeof *a);
+        free(a);
+        free(b);
+    }
+    free(mc);
+}
+
+static double ref_warp(double w, double a)
+{
+    return w + 2.0 * atan(a * sin(w) / (1.0 - a * cos(w)));
+}
+
+static double ref_cos_series(const double *c, double th)
+{
+    const double c1 = cos(th);
+    double cm2 = 1.0, cm1 = c1, s = c[0] + c[1] * c1;
+    int m;
+    for (m = 2; m <= VX__CV_ORDER; m++) {
+        const double cm = 2.0 * c1 * cm1 - cm2;
+        s += c[m] * cm;
+        cm2 = cm1;
+        cm1 = cm;
+    }
+    return s;
+}
+
+/* vx__cv_unwarp_filter as first written (everything computed per call) */
+static void ref_unwarp_filter(const double *c, double rho, double lim_db, double fmax_hz, double *d)
+{
+    enum { K = 64 };
+    double D[K + 1];
+    const double lim = lim_db / (20.0 / log(10.0));
+    const double wmax = 2.0 * M_PI * fmax_hz / VX__CV_RATE, taper = 2.0 * M_PI * 500.0 / VX__CV_RATE;
+    int k, m;
+    for (k = 0; k <= K; k++) {
+        const double wt = M_PI * (double)k / K;
+        const double w = ref_warp(wt, -VX__CV_ALPHA);
+        double ws = w / rho, v;
+        if (ws > M_PI)
+            ws = M_PI;
+        v = ref_cos_series(c, wt) - ref_cos_series(c, ref_warp(ws, VX__CV_ALPHA));
+        v = v < -lim ? -lim : v > lim ? lim : v;
+        if (w > wmax - taper) {
+            double t = (w - (wmax - taper)) / taper;
+            if (t > 1.0)
+                t = 1.0;
+            v *= 0.5 + 0.5 * cos(M_PI * t);
+        }
+        D[k] = v;
+    }
+    for (m = 0; m <= VX__CV_ORDER; m++) {
+        const double c1 = cos(M_PI * (double)m / K);
+        double acc = 0.5 * (D[0] + D[K] * ((m & 1) ? -1.0 : 1.0)), ckm2 = 1.0, ckm1 = c1;
+        acc += D[1] * c1;
+        for (k = 2; k < K; k++) {
+            const double ck = 2.0 * c1 * ckm1 - ckm2;
+            acc += D[k] * ck;
+            ckm2 = ckm1;
+            ckm1 = ck;
+        }
+        d[m] = (m == 0 ? 1.0 : 2.0) * acc / K;
+    }
+}
+
+static void test_unwarp_filter_matches_plain(void **state)
+{
+    const double rhos[] = {0.5, 0.8, 0.97, 1.02, 1.25, 2.0};
+    const double fmaxs[] = {3000.0, 7600.0, 11025.0};
+    double c[VX__CV_DIM], mine[VX__CV_DIM], ref[VX__CV_DIM], maxdiff = 0.0;
+    uint32_t s = 33u;
+    size_t r, q;
+    int k, trial;
+    (void)state;
+    for (trial = 0; trial < 20; trial++) {
+        for (k = 0; k < VX__CV_DIM; k++)
+            c[k] = (k == 0 ? -3.0 : 2.0 / k) * noise(&s);
+        for (r = 0; r < sizeof rhos / sizeof rhos[0]; r++)
+            for (q = 0; q < sizeof fmaxs / sizeof fmaxs[0]; q++) {
+                vx__cv_unwarp_filter(c, rhos[r], 24.0, fmaxs[q], mine);
+                ref_unwarp_filter(c, rhos[r], 24.0, fmaxs[q], ref);
+                for (k = 0; k < VX__CV_DIM; k++) {
+                    const double dd = fabs(mine[k] - ref[k]);
+                    if (dd > maxdiff)
+                        maxdiff = dd;
+                }
+            }
+    }
+    if (verbose())
+        print_message("unwarp filter vs plain: max diff %.3g\n", maxdiff);
+    /* the same doubles on glibc; 1e-12 leaves room for another libm */
+    assert_true(maxdiff < 1e-12);
+}
+
+static double ref_bessel_i0(double x)
+{
+    double s = 1.0, t = 1.0, q = x * x / 4.0;
+    int k;
+    for (k = 1; k < 60; k++) {
+        t *= q / ((double)k * (double)k);
+        s += t;
+        if (t < s * 1e-17)
+            break;
+    }
+    return s;
+}
+
+static void test_band_fill_matches_plain(void **state)
+{
+    const size_t lens[] = {0, 1, 7, 80, 161, 168, 169, 175, 1000, 4099};
+    uint32_t s = 44u;
+    size_t t, i;
+    (void)state;
+    for (t = 0; t < sizeof lens / sizeof lens[0]; t++) {
+        const size_t len = lens[t];
+        double *z = malloc((len + 1) * sizeof *z), *w = malloc((len + 1) * sizeof *w);
+        double *ref = malloc((len + 1) * sizeof *ref), h[81];
+        const double fc = 5000.0 / VX__CV_RATE, i0b = ref_bessel_i0(5.65);
+        long k;
+        for (i = 0; i < len; i++) {
+            z[i] = ref[i] = noise(&s);
+            w[i] = noise(&s);
+        }
+        for (k = 0; k <= 80; k++) {
+            const double r = (double)k / 81;
+            const double x = 2.0 * M_PI * fc * (double)k;
+            const double sn = k == 0 ? 2.0 * fc : sin(x) / (M_PI * (double)k);
+            h[k] = sn * ref_bessel_i0(5.65 * sqrt(1.0 - r * r)) / i0b;
+        }
+        {
+            /* plain: z += (w - z) - LP(w - z), LP summed as h0 d[i] + sum
+             * h_k (d[i-k] + d[i+k]) */
+            double *dif = malloc((len + 1) * sizeof *dif);
+            for (i = 0; i < len; i++)
+                dif[i] = w[i] - ref[i];
+            for (i = 0; i < len; i++) {
+                double lp = h[0] * dif[i];
+                for (k = 1; k <= 80; k++) {
+                    const double a = (long)i - k >= 0 ? dif[i - (size_t)k] : 0.0;
+                    const double b = i + (size_t)k < len ? dif[i + (size_t)k] : 0.0;
+                    lp += h[k] * (a + b);
+                }
+                ref[i] += dif[i] - lp;
+            }
+            free(dif);
+        }
+        assert_int_equal(vx__cv_band_fill(z, w, len, 5000.0), VX_OK);
+        for (i = 0; i < len; i++)
+            assert_true(fabs(z[i] - ref[i]) <= 1e-12);
+        free(z);
+        free(w);
+        free(ref);
+    }
+}
+
+static void test_fft_matches_dft(void **state)
+{
+    size_t n;
+    uint32_t s = 55u;
+    (void)state;
+    for (n = 2; n <= 512; n *= 2) {
+        vx__cv_fft f;
+        double *re = malloc(n * sizeof *re), *im = malloc(n * sizeof *im);
+        double *x0 = malloc(2 * n * sizeof *x0), *xr = malloc((n + 1) * sizeof *xr);
+        double *xi = malloc((n + 1) * sizeof *xi), *work = malloc(2 * n * sizeof *work);
+        size_t i, k;
+        int inv;
+        assert_int_equal(vx__cv_fft_init(&f, n), VX_OK);
+        for (inv = 0; inv <= 1; inv++) {
+            for (i = 0; i < n; i++) {
+                x0[2 * i] = re[i] = noise(&s);
+                x0[2 * i + 1] = im[i] = noise(&s);
+            }
+            vx__cv_fft_run(&f, re, im, inv);
+            for (k = 0; k < n; k++) {
+                double sr = 0.0, si = 0.0;
+                for (i = 0; i < n; i++) {
+                    const double ph = (inv ? 2.0 : -2.0) * M_PI * (double)((i * k) % n) / (double)n;
+                    sr += x0[2 * i] * cos(ph) - x0[2 * i + 1] * sin(ph);
+                    si += x0[2 * i] * sin(ph) + x0[2 * i + 1] * cos(ph);
+                }
+                assert_true(fabs(sr - re[k]) < 1e-9 && fabs(si - im[k]) < 1e-9);
+            }
+        }
+        /* real FFT of 2n samples */
+        for (i = 0; i < 2 * n; i++)
+            x0[i] = noise(&s);
+        vx__cv_rfft(&f, x0, xr, xi, work);
+        for (k = 0; k <= n; k++) {
+            double sr = 0.0, si = 0.0;
+            for (i = 0; i < 2 * n; i++) {
+                const double ph = -2.0 * M_PI * (double)((i * k) % (2 * n)) / (double)(2 * n);
+                sr += x0[i] * cos(ph);
+                si += x0[i] * sin(ph);
+            }
+            assert_true(fabs(sr - xr[k]) < 1e-9 && fabs(si - xi[k]) < 1e-9);
+        }
+        vx__cv_fft_free(&f);
+        free(re);
+        free(im);
+        free(x0);
+        free(xr);
+        free(xi);
+        free(work);
+    }
+}
+
 static void test_moves_toward_target(void **state)
 {
     size_t ns, nt, nn, no;
@@ -747,6 +1005,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_freqt_matches_sptk),
         cmocka_unit_test(test_mlsa_matches_sptk),
+        cmocka_unit_test(test_mlsa_fast_equals_reference),
+        cmocka_unit_test(test_unwarp_filter_matches_plain),
+        cmocka_unit_test(test_band_fill_matches_plain),
+        cmocka_unit_test(test_fft_matches_dft),
         cmocka_unit_test(test_moves_toward_target),
         cmocka_unit_test(test_level_and_rates),
         cmocka_unit_test(test_determinism_and_temperature),
