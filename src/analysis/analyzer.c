@@ -8,7 +8,9 @@
  * with the input except for the per-frame results.  Frames are computed in
  * blocks: the per-frame work (autocorrelation, YIN, trough probabilities,
  * STFT, mel, centroid) is independent between frames and is split across
- * threads; the Viterbi forward pass is sequential and runs on the calling
+ * threads (in chunks of consecutive frames, so the YIN front end can share
+ * each block's autocorrelation terms between the frames of a chunk); the
+ * Viterbi forward pass is sequential and runs on the calling
  * thread once a block is done, so the block's sparse observations are freed
  * straight away.  MFCC needs librosa's global top_db floor (max over the
  * whole mel spectrogram - 80 dB), so the mel dB frames are kept and turned
@@ -201,10 +203,10 @@ static void run_chunks(block_job *j, worker *w)
         if (i0 >= j->nb)
             break;
         size_t i1 = i0 + CHUNK_FRAMES < j->nb ? i0 + CHUNK_FRAMES : j->nb;
+        vx__pyin_frames(w->yin, a->tabs, a->buf + i0 * VX__HOP, i1 - i0, &j->obs[i0]);
         for (size_t i = i0; i < i1; i++) {
             const float *frame = a->buf + i * VX__HOP;
             size_t f = j->frame0 + i;
-            vx__pyin_frame(w->yin, a->tabs, frame, &j->obs[i]);
             vx__spectral_frame(w->spec, frame, &a->centroid[f], &a->mel_db[f * VX__N_MELS]);
         }
     }

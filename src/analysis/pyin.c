@@ -14,12 +14,37 @@
  *
  * Speed: the 798x798 transition matrix is a band of half-width 50 bins in
  * each of its four 399x399 blocks; everything outside the band is exactly
- * log(DBL_MIN).  The forward step therefore relaxes only the band (vectorised
- * across target states, one offset at a time, visiting sources in ascending
- * index order so strict '>' reproduces numpy's first-index argmax), and
+ * log(DBL_MIN).  The forward step therefore relaxes only the band and
  * handles the out-of-band floor exactly with one global maximum per frame:
  * an out-of-band source can only win when the global best state is out of
- * band for that target.  Per-frame work allocates nothing.
+ * band for that target.  The unvoiced sources go through a monotone
+ * divide-and-conquer max-plus convolution (conv_dc).  The voiced sources are
+ * sparse -- every voiced bin that is not one of the frame's few candidates
+ * carries the log(DBL_MIN) ~ -708 observation -- so they are relaxed only
+ * from the sources above a threshold, and exactness is proved per target
+ * with bounds (floating-point addition is monotone, so a source below theta
+ * contributes at most fl(theta + max kernel)); where the bound does not
+ * settle a target its band is searched in full (see forward_step).  Ties
+ * keep numpy's first-index rule: sources are visited in ascending order with
+ * strict '>', and voiced sources (lower indices) win ties with unvoiced ones.
+ * Per-frame work allocates nothing.
+ *
+ * YIN front end: the frames are 2048 samples at hop 512 and only lags
+ * 0..441 (< 512) are used, so the frame's autocorrelation is the sum over
+ * its four hop-sized blocks of the block's own terms plus its cross terms
+ * with the next block (a pair j, j + tau lies in one block or in two
+ * adjacent ones).  Each block's terms are computed once, with one 1024-point
+ * real FFT of the zero-padded block and one 1024-point complex inverse of
+ * P + iQ (P = |B_m|^2 and Q = conj(B_m-1) B_m are both Hermitian, so the
+ * real part is the auto terms and the imaginary part the cross terms), and
+ * shared by the four frames that contain the block: 1 + 1 short transforms
+ * per frame instead of a 2560-point forward and inverse pair.  The terms are
+ * summed in double in a fixed order and rounded once to float32 (the scale
+ * 1/1024 is a power of two), so a frame's values do not depend on how the
+ * frames are batched or threaded.  Like the single 2560-point float32
+ * transform before it (and numpy's own float32 transform) this is the exact
+ * autocorrelation up to float32 transform rounding; on the 70 librosa
+ * fixtures every voicing decision, f0 and voiced probability is unchanged.
  */
 #include "analysis/pyin.h"
 
@@ -33,14 +58,31 @@
 #include "core/fftw_lock.h"
 #include "voxclone/voxclone.h"
 
+/* Hot per-frame loops: on x86-64 Linux with GCC, also built for AVX2 and
+ * picked at run time (ifunc), and vectorised with GCC's full cost model
+ * (-O2 only vectorises trivially cheap loops).  Exact: vectorisation keeps
+ * every operation and its order (no reassociation, no FMA contraction since
+ * "avx2" does not enable FMA), and IEEE add/mul/div/sqrt are correctly
+ * rounded in every lane, so both versions give the same bits.  Keep libm
+ * calls out of these loops: with -fno-math-errno GCC may leave the upper
+ * AVX state dirty across a call, and glibc's log then ran ~6x slower here
+ * (why vx__spectral_frame, whose mel loop calls log, is not cloned). */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
+    !defined(VX_NO_TARGET_CLONES)
+#define VX__HOT __attribute__((target_clones("avx2", "default"), optimize("vect-cost-model=dynamic")))
+#else
+#define VX__HOT
+#endif
+
 #define N_THRESH 100
 #define BOLTZ_LAMBDA 2.0
 #define NO_TROUGH_PROB 0.01
 #define SWITCH_PROB 0.01
-/* librosa zero-pads to 2N-1 = 4095 points; only lags 0..441 are used, and
- * any circular size >= 2048 + 441 gives the same linear autocorrelation
- * there.  2560 = 2^9 * 5 is the cheapest such size for FFTW. */
-#define ACF_N 2560
+/* The frame's autocorrelation is assembled from blocks of one hop (see
+ * DESIGN); each block is transformed zero-padded to BLK_N = 2 * BLK, which
+ * makes its circular auto- and cross-correlations linear. */
+#define BLK VX__PYIN_HOP
+#define BLK_N (2 * BLK)
 #define BAND_W (2 * VX__PYIN_BAND + 1)
 
 struct vx__pyin_tables {
@@ -55,6 +97,11 @@ struct vx__pyin_tables {
     /* log transition from source b+d to target b, laid out [b][d + BAND] */
     double lstay_t[VX__PYIN_N_BINS][BAND_W];
     double lswitch_t[VX__PYIN_N_BINS][BAND_W];
+    /* the stay kernel source-major: from source i to target i - BAND + e */
+    double lstay_s[VX__PYIN_N_BINS][BAND_W];
+    double kmax_stay[VX__PYIN_N_BINS];   /* max over d of lstay_t[b][d] */
+    double kmax_switch[VX__PYIN_N_BINS]; /* max over d of lswitch_t[b][d] */
+    double kmax_all;                     /* max of both over all b */
 };
 
 /* numpy's pairwise summation (umath loops, PW_BLOCKSIZE 128). */
@@ -167,6 +214,23 @@ vx__pyin_tables *vx__pyin_tables_new(void)
             t->lswitch_t[b][d + VX__PYIN_BAND] = log(p_switch * tr + DBL_MIN);
         }
     }
+    t->kmax_all = -INFINITY;
+    for (int b = 0; b < VX__PYIN_N_BINS; b++) {
+        double ks = -INFINITY, kw = -INFINITY;
+        for (int d = -VX__PYIN_BAND; d <= VX__PYIN_BAND; d++) {
+            int i = b + d;
+            if (i < 0 || i >= VX__PYIN_N_BINS)
+                continue;
+            double ls = t->lstay_t[b][d + VX__PYIN_BAND], lw = t->lswitch_t[b][d + VX__PYIN_BAND];
+            t->lstay_s[i][b - i + VX__PYIN_BAND] = ls;
+            ks = ls > ks ? ls : ks;
+            kw = lw > kw ? lw : kw;
+        }
+        t->kmax_stay[b] = ks;
+        t->kmax_switch[b] = kw;
+        t->kmax_all = ks > t->kmax_all ? ks : t->kmax_all;
+        t->kmax_all = kw > t->kmax_all ? kw : t->kmax_all;
+    }
     return t;
 }
 
@@ -179,14 +243,34 @@ double vx__pyin_bin_hz(const vx__pyin_tables *t, int b)
     return t->bin_hz[b];
 }
 
+double vx__pyin_log_trans(const vx__pyin_tables *t, int from, int to)
+{
+    if (!t || from < 0 || from >= VX__PYIN_N_STATES || to < 0 || to >= VX__PYIN_N_STATES)
+        return NAN;
+    int bf = from % VX__PYIN_N_BINS, bt = to % VX__PYIN_N_BINS;
+    int d = bf - bt;
+    if (abs(d) > VX__PYIN_BAND)
+        return t->log_tiny;
+    int same = (from < VX__PYIN_N_BINS) == (to < VX__PYIN_N_BINS);
+    return same ? t->lstay_t[bt][d + VX__PYIN_BAND] : t->lswitch_t[bt][d + VX__PYIN_BAND];
+}
+
+double vx__pyin_log_init(const vx__pyin_tables *t) { return t ? t->log_init : NAN; }
+
 /* ------------------------------------------------------------------ */
 /* YIN front end                                                       */
 /* ------------------------------------------------------------------ */
 struct vx__yin {
-    float *in;            /* ACF_N real */
-    fftwf_complex *spec;  /* ACF_N/2+1 */
-    float *acf;           /* ACF_N real */
+    float *in;                  /* BLK_N real: one block, zero-padded */
+    fftwf_complex *spec[2];     /* BLK_N/2+1: spectra of blocks m-1, m */
+    fftwf_complex *prod;        /* BLK_N: full spectrum to invert */
+    fftwf_complex *out;         /* BLK_N: auto terms + i cross terms */
     fftwf_plan fwd, inv;
+    /* per-block lag terms of the last blocks, indexed by block mod 4 */
+    float auto_t[4][VX__PYIN_MAX_PERIOD + 1];
+    float cross_t[4][VX__PYIN_MAX_PERIOD + 1]; /* block m with block m+1 */
+    float acf[VX__PYIN_MAX_PERIOD + 1];
+    float dbuf[VX__PYIN_MAX_PERIOD + 1], runbuf[VX__PYIN_MAX_PERIOD + 1];
     double yin[VX__PYIN_N_YIN];
     double shift[VX__PYIN_N_YIN];
     double bin_prob[VX__PYIN_N_BINS + 1];
@@ -201,22 +285,24 @@ vx__yin *vx__yin_new(void)
     vx__yin *y = calloc(1, sizeof *y);
     if (!y)
         return NULL;
-    y->in = fftwf_malloc(sizeof(float) * ACF_N);
-    y->acf = fftwf_malloc(sizeof(float) * ACF_N);
-    y->spec = fftwf_malloc(sizeof(fftwf_complex) * (ACF_N / 2 + 1));
-    if (!y->in || !y->acf || !y->spec) {
+    y->in = fftwf_malloc(sizeof(float) * BLK_N);
+    y->out = fftwf_malloc(sizeof(fftwf_complex) * BLK_N);
+    y->spec[0] = fftwf_malloc(sizeof(fftwf_complex) * (BLK_N / 2 + 1));
+    y->spec[1] = fftwf_malloc(sizeof(fftwf_complex) * (BLK_N / 2 + 1));
+    y->prod = fftwf_malloc(sizeof(fftwf_complex) * BLK_N);
+    if (!y->in || !y->out || !y->spec[0] || !y->spec[1] || !y->prod) {
         vx__yin_free(y);
         return NULL;
     }
     vx__fftw_lock();
-    y->fwd = fftwf_plan_dft_r2c_1d(ACF_N, y->in, y->spec, FFTW_ESTIMATE);
-    y->inv = fftwf_plan_dft_c2r_1d(ACF_N, y->spec, y->acf, FFTW_ESTIMATE);
+    y->fwd = fftwf_plan_dft_r2c_1d(BLK_N, y->in, y->spec[0], FFTW_ESTIMATE);
+    y->inv = fftwf_plan_dft_1d(BLK_N, y->prod, y->out, FFTW_BACKWARD, FFTW_ESTIMATE);
     vx__fftw_unlock();
     if (!y->fwd || !y->inv) {
         vx__yin_free(y);
         return NULL;
     }
-    memset(y->in, 0, sizeof(float) * ACF_N);
+    memset(y->in, 0, sizeof(float) * BLK_N);
     return y;
 }
 
@@ -231,25 +317,71 @@ void vx__yin_free(vx__yin *y)
         fftwf_destroy_plan(y->inv);
     vx__fftw_unlock();
     fftwf_free(y->in);
-    fftwf_free(y->acf);
-    fftwf_free(y->spec);
+    fftwf_free(y->out);
+    fftwf_free(y->spec[0]);
+    fftwf_free(y->spec[1]);
+    fftwf_free(y->prod);
     free(y);
 }
 
-void vx__yin_cmnd(vx__yin *y, const float *frame, double *yin_out)
+/* Block m (BLK samples at x): its spectrum into spec[m & 1], its own lag
+ * terms into auto_t[m & 3] and, when have_prev, the cross terms of block
+ * m-1 with it into cross_t[(m-1) & 3].  Both correlations are real, so one
+ * complex inverse transform of P + iQ (P = |C|^2, Q = conj(Prev) C, both
+ * Hermitian) returns the auto terms in its real part and the cross terms
+ * in its imaginary part. */
+VX__HOT static void yin_block(vx__yin *y, const float *x, size_t m, int have_prev)
 {
-    /* librosa.autocorrelate: irfft(|rfft(x, n)|^2) of the zero-padded frame. */
-    memcpy(y->in, frame, sizeof(float) * VX__PYIN_FRAME);
-    memset(y->in + VX__PYIN_FRAME, 0, sizeof(float) * (ACF_N - VX__PYIN_FRAME));
-    fftwf_execute_dft_r2c(y->fwd, y->in, y->spec);
-    for (int k = 0; k <= ACF_N / 2; k++) {
-        float re = y->spec[k][0], im = y->spec[k][1];
-        y->spec[k][0] = re * re + im * im;
-        y->spec[k][1] = 0.0f;
+    fftwf_complex *cur = y->spec[m & 1], *prev = y->spec[(m & 1) ^ 1];
+    fftwf_complex *w = y->prod;
+    memcpy(y->in, x, sizeof(float) * BLK); /* the upper half stays zero */
+    fftwf_execute_dft_r2c(y->fwd, y->in, cur);
+    for (int k = 0; k <= BLK_N / 2; k++) {
+        float re = cur[k][0], im = cur[k][1];
+        float p = re * re + im * im;
+        float qr = 0.0f, qi = 0.0f;
+        if (have_prev) { /* conj(prev) cur: sum_j prev[j] cur[j + s] */
+            float a = prev[k][0], b = prev[k][1];
+            qr = a * re + b * im;
+            qi = a * im - b * re;
+        }
+        w[k][0] = p - qi; /* P + iQ at k */
+        w[k][1] = qr;
+        if (k > 0 && k < BLK_N / 2) { /* P + i conj(Q) at BLK_N - k */
+            w[BLK_N - k][0] = p + qi;
+            w[BLK_N - k][1] = qr;
+        }
     }
-    fftwf_execute_dft_c2r(y->inv, y->spec, y->acf);
-    const float scale = 1.0f / (float)ACF_N;
-    const float r0 = y->acf[0] * scale;
+    fftwf_execute_dft(y->inv, w, y->out);
+    const fftwf_complex *o = y->out;
+    float *at = y->auto_t[m & 3];
+    for (int tau = 0; tau <= VX__PYIN_MAX_PERIOD; tau++)
+        at[tau] = o[tau][0];
+    if (!have_prev)
+        return;
+    float *ct = y->cross_t[(m - 1) & 3];
+    ct[0] = 0.0f; /* no pair spans the two blocks at lag 0 */
+    /* lag tau pairs prev[j] with cur[j + tau - BLK]: shift tau - BLK */
+    for (int tau = 1; tau <= VX__PYIN_MAX_PERIOD; tau++)
+        ct[tau] = o[BLK + tau][1];
+}
+
+/* The frame whose first block is m: its autocorrelation (lags
+ * 0..MAX_PERIOD, scaled) from the lag terms of blocks m..m+3, then d(tau)
+ * and the cumulative mean normalised difference. */
+VX__HOT static void yin_frame_cmnd(vx__yin *y, const float *frame, size_t m, double *yin_out)
+{
+    const float *a0 = y->auto_t[m & 3], *a1 = y->auto_t[(m + 1) & 3];
+    const float *a2 = y->auto_t[(m + 2) & 3], *a3 = y->auto_t[(m + 3) & 3];
+    const float *c0 = y->cross_t[m & 3], *c1 = y->cross_t[(m + 1) & 3];
+    const float *c2 = y->cross_t[(m + 2) & 3];
+    const float scale = 1.0f / (float)BLK_N; /* a power of two: exact */
+    for (int tau = 0; tau <= VX__PYIN_MAX_PERIOD; tau++) {
+        double r = (((double)a0[tau] + (double)a1[tau]) + ((double)a2[tau] + (double)a3[tau])) +
+                   (((double)c0[tau] + (double)c1[tau]) + (double)c2[tau]);
+        y->acf[tau] = (float)r * scale;
+    }
+    const float r0 = y->acf[0];
 
     /* d(tau) = 2 (r0 - r(tau)) - cumsum(x^2)[tau-1]  (float32), then the
      * cumulative mean: float32 running sum divided by tau in float64. */
@@ -258,13 +390,22 @@ void vx__yin_cmnd(vx__yin *y, const float *frame, double *yin_out)
     for (int tau = 1; tau <= VX__PYIN_MAX_PERIOD; tau++) {
         float x = frame[tau - 1];
         cs += x * x;
-        float d = 2.0f * (r0 - y->acf[tau] * scale) - cs;
+        float d = 2.0f * (r0 - y->acf[tau]) - cs;
         run += d;
-        if (tau >= VX__PYIN_MIN_PERIOD) {
-            double den = (double)run / (double)tau;
-            yin_out[tau - VX__PYIN_MIN_PERIOD] = (double)d / (den + DBL_MIN);
-        }
+        y->dbuf[tau] = d;
+        y->runbuf[tau] = run;
     }
+    for (int tau = VX__PYIN_MIN_PERIOD; tau <= VX__PYIN_MAX_PERIOD; tau++) {
+        double den = (double)y->runbuf[tau] / (double)tau;
+        yin_out[tau - VX__PYIN_MIN_PERIOD] = (double)y->dbuf[tau] / (den + DBL_MIN);
+    }
+}
+
+void vx__yin_cmnd(vx__yin *y, const float *frame, double *yin_out)
+{
+    for (size_t m = 0; m < VX__PYIN_FRAME / BLK; m++)
+        yin_block(y, frame + m * BLK, m, m > 0);
+    yin_frame_cmnd(y, frame, 0, yin_out);
 }
 
 /* Smallest k in 1..100 with thresholds[k] > h; 101 when none. */
@@ -284,11 +425,11 @@ static int first_threshold_above(const vx__pyin_tables *t, double h)
     return k;
 }
 
-void vx__pyin_frame(vx__yin *y, const vx__pyin_tables *t, const float *frame,
-                    vx__pyin_obs *obs)
+/* Troughs, their probabilities and the frame's sparse observation from the
+ * cumulative mean normalised difference in y->yin. */
+VX__HOT static void pyin_observe(vx__yin *y, const vx__pyin_tables *t, vx__pyin_obs *obs)
 {
-    double *yin = y->yin;
-    vx__yin_cmnd(y, frame, yin);
+    const double *yin = y->yin;
     const int n = VX__PYIN_N_YIN;
 
     /* Parabolic interpolation shifts; edges are 0. */
@@ -384,6 +525,28 @@ void vx__pyin_frame(vx__yin *y, const vx__pyin_tables *t, const float *frame,
     for (int b = lo; b <= hi; b++)
         y->bin_prob[b] = 0.0;
     obs->voiced_prob = vp < 0.0 ? 0.0 : (vp > 1.0 ? 1.0 : vp);
+}
+
+void vx__pyin_frame(vx__yin *y, const vx__pyin_tables *t, const float *frame,
+                    vx__pyin_obs *obs)
+{
+    vx__yin_cmnd(y, frame, y->yin);
+    pyin_observe(y, t, obs);
+}
+
+void vx__pyin_frames(vx__yin *y, const vx__pyin_tables *t, const float *x, size_t n,
+                     vx__pyin_obs *obs)
+{
+    if (n == 0)
+        return;
+    for (size_t m = 0; m < VX__PYIN_FRAME / BLK; m++)
+        yin_block(y, x + m * BLK, m, m > 0);
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            yin_block(y, x + (i + 3) * BLK, i + 3, 1);
+        yin_frame_cmnd(y, x + i * BLK, i, y->yin);
+        pyin_observe(y, t, &obs[i]);
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -567,51 +730,178 @@ static void conv_dc(const conv_ctx *c, int bl, int br, int il, int ir)
     }
 }
 
-static void forward_step(vx__viterbi *v, uint16_t *bp)
+/* Leftmost argmax over the whole band of target b of src[i] + L(i -> b)
+ * with the stay kernel: the reference the sparse pass falls back to. */
+static int band_argmax(const vx__pyin_tables *t, const double *src, int b)
+{
+    int lo = b - VX__PYIN_BAND > 0 ? b - VX__PYIN_BAND : 0;
+    int hi = b + VX__PYIN_BAND < VX__PYIN_N_BINS - 1 ? b + VX__PYIN_BAND : VX__PYIN_N_BINS - 1;
+    const double *row = t->lstay_t[b] + VX__PYIN_BAND - b;
+    double bv = -INFINITY;
+    int ba = lo;
+    for (int i = lo; i <= hi; i++) {
+        double x = src[i] + row[i];
+        if (x > bv) {
+            bv = x;
+            ba = i;
+        }
+    }
+    return ba;
+}
+
+/* First index of the maximum of x[0..n-1] (n >= 1): the maximum with four
+ * independent chains (max is exact, so the order does not matter), then one
+ * scan for its first occurrence. */
+static int first_argmax(const double *x, int n)
+{
+    double m0 = x[0], m1 = x[0], m2 = x[0], m3 = x[0];
+    int i = 0;
+    for (; i + 3 < n; i += 4) {
+        m0 = x[i] > m0 ? x[i] : m0;
+        m1 = x[i + 1] > m1 ? x[i + 1] : m1;
+        m2 = x[i + 2] > m2 ? x[i + 2] : m2;
+        m3 = x[i + 3] > m3 ? x[i + 3] : m3;
+    }
+    for (; i < n; i++)
+        m0 = x[i] > m0 ? x[i] : m0;
+    m0 = m1 > m0 ? m1 : m0;
+    m2 = m3 > m2 ? m3 : m2;
+    m0 = m2 > m0 ? m2 : m0;
+    for (i = 0; i < n; i++)
+        if (x[i] == m0)
+            return i;
+    return 0;
+}
+
+VX__HOT static void forward_step(vx__viterbi *v, uint16_t *bp)
 {
     const vx__pyin_tables *t = v->t;
     const double *V = v->val, *U = v->val + VX__PYIN_N_BINS;
+    double best[VX__PYIN_N_STATES]; /* best predecessor value per target */
     const int n = VX__PYIN_N_BINS;
 
-    int gidx = 0;
-    double gmax = v->val[0];
-    for (int s = 1; s < VX__PYIN_N_STATES; s++)
-        if (v->val[s] > gmax) {
-            gmax = v->val[s];
-            gidx = s;
-        }
-    const double oob = gmax + t->log_tiny;
+    const int gidx = first_argmax(v->val, VX__PYIN_N_STATES);
+    const double oob = v->val[gidx] + t->log_tiny;
     const int gbin = gidx % n;
 
-    /* One convolution per source block with the stay kernel; the switch
+    /* Unvoiced sources: one convolution with the stay kernel; the switch
      * kernel is the same kernel plus a constant (log of 0.01/0.99), so the
      * argmax serves both target blocks and each value is then recomputed
-     * from the exact table of the transition actually taken. */
-    double bestV[VX__PYIN_N_BINS], bestU[VX__PYIN_N_BINS];
-    int16_t argV[VX__PYIN_N_BINS], argU[VX__PYIN_N_BINS];
-    conv_ctx cv = {V, t->lstay_t, bestV, argV}, cu = {U, t->lstay_t, bestU, argU};
-    conv_dc(&cv, 0, n - 1, 0, n - 1);
+     * from the exact table of the transition actually taken.  The result
+     * is written as if the unvoiced source won everywhere; the voiced
+     * sources and the out-of-band floor then overwrite where they win. */
+    double bestU[VX__PYIN_N_BINS];
+    int16_t argU[VX__PYIN_N_BINS];
+    conv_ctx cu = {U, t->lstay_t, bestU, argU};
     conv_dc(&cu, 0, n - 1, 0, n - 1);
+    double xuV[VX__PYIN_N_BINS], xuU[VX__PYIN_N_BINS]; /* to voiced / unvoiced b */
+    double xu_min = INFINITY;
+    for (int b = 0; b < n; b++) {
+        int iu = argU[b];
+        double xv = U[iu] + t->lswitch_t[b][iu - b + VX__PYIN_BAND];
+        double xu = bestU[b]; /* = U[iu] + lstay_t[b][iu - b + BAND] */
+        xuV[b] = xv;
+        xuU[b] = xu;
+        double m = xv < xu ? xv : xu;
+        xu_min = m < xu_min ? m : xu_min;
+        best[b] = xv;
+        best[n + b] = xu;
+        bp[b] = (uint16_t)(n + iu);
+        bp[n + b] = (uint16_t)(n + iu);
+    }
 
-    for (int tgt = 0; tgt < 2; tgt++) { /* 0: voiced targets, 1: unvoiced */
-        const double (*LV)[BAND_W] = tgt ? t->lswitch_t : t->lstay_t;
-        const double (*LU)[BAND_W] = tgt ? t->lstay_t : t->lswitch_t;
-        const int off = tgt ? n : 0;
-        for (int b = 0; b < n; b++) {
-            int iv = argV[b], iu = argU[b];
-            double xv = V[iv] + LV[b][iv - b + VX__PYIN_BAND];
-            double xu = U[iu] + LU[b][iu - b + VX__PYIN_BAND];
-            /* voiced sources have the lower state indices: they win ties */
-            double best = xv >= xu ? xv : xu;
-            int arg = xv >= xu ? iv : n + iu;
-            if (abs(gbin - b) > VX__PYIN_BAND && (oob > best || (oob == best && gidx < arg))) {
-                best = oob;
-                arg = gidx;
-            }
-            v->nval[off + b] = v->lobs[off + b] + best;
-            bp[off + b] = (uint16_t)arg;
+    /* Voiced sources are sparse: outside the frame's candidate bins their
+     * value carries the log(DBL_MIN) ~ -708 observation floor.  Sources at
+     * or above theta are "significant" and relaxed exactly (ascending
+     * source order, strict '>': the leftmost argmax); a source below theta
+     * gives at most fl(theta + kmax) for any target (rounding is
+     * monotone), so for target b either a significant value beats that
+     * bound strictly (argmax exact), or the whole voiced block is provably
+     * below the unvoiced value for both target blocks (it cannot win; voiced
+     * wins ties, hence strict), or the band is searched in full.  Any theta
+     * is exact; this one keeps the floor states out of the sparse pass. */
+    const double theta = xu_min - t->kmax_all - 1.0;
+    int sig[VX__PYIN_N_BINS];
+    int nsig = 0;
+    for (int i = 0; i < n; i++)
+        if (V[i] >= theta)
+            sig[nsig++] = i;
+    double hv[VX__PYIN_N_BINS];
+    int16_t av[VX__PYIN_N_BINS];
+    int lo_t = n, hi_t = -1; /* targets reached by a significant source */
+    if (nsig > 0) {
+        lo_t = sig[0] - VX__PYIN_BAND > 0 ? sig[0] - VX__PYIN_BAND : 0;
+        hi_t = sig[nsig - 1] + VX__PYIN_BAND < n - 1 ? sig[nsig - 1] + VX__PYIN_BAND : n - 1;
+        for (int b = lo_t; b <= hi_t; b++) {
+            hv[b] = -INFINITY;
+            av[b] = -1;
         }
     }
+    for (int k = 0; k < nsig; k++) {
+        const int i = sig[k];
+        const int e0 = i < VX__PYIN_BAND ? VX__PYIN_BAND - i : 0;
+        const int e1 = i + VX__PYIN_BAND >= n ? n - 1 - i + VX__PYIN_BAND : BAND_W - 1;
+        const double vi = V[i];
+        const double *ls = t->lstay_s[i];
+        double *h = hv + i - VX__PYIN_BAND;
+        int16_t *a = av + i - VX__PYIN_BAND;
+        for (int e = e0; e <= e1; e++) {
+            double x = vi + ls[e];
+            a[e] = x > h[e] ? (int16_t)i : a[e];
+            h[e] = x > h[e] ? x : h[e];
+        }
+    }
+
+    for (int b = 0; b < n; b++) {
+        int iv = -1; /* -1: the voiced block cannot win at b */
+        if (b >= lo_t && b <= hi_t && av[b] >= 0 && hv[b] > theta + t->kmax_stay[b]) {
+            iv = av[b];
+        } else if (theta + t->kmax_stay[b] >= xuV[b] || theta + t->kmax_switch[b] >= xuU[b] ||
+                   (b >= lo_t && b <= hi_t && av[b] >= 0)) {
+            double ub_stay = theta + t->kmax_stay[b];
+            double ub_sw = theta + t->kmax_switch[b];
+            for (int k = 0; k < nsig; k++) {
+                int i = sig[k];
+                if (i < b - VX__PYIN_BAND || i > b + VX__PYIN_BAND)
+                    continue;
+                double xs = V[i] + t->lstay_t[b][i - b + VX__PYIN_BAND];
+                double xw = V[i] + t->lswitch_t[b][i - b + VX__PYIN_BAND];
+                ub_stay = xs > ub_stay ? xs : ub_stay;
+                ub_sw = xw > ub_sw ? xw : ub_sw;
+            }
+            if (!(ub_stay < xuV[b] && ub_sw < xuU[b]))
+                iv = band_argmax(t, V, b);
+        }
+        if (iv < 0)
+            continue;
+        /* voiced sources have the lower state indices: they win ties */
+        double xv = V[iv] + t->lstay_t[b][iv - b + VX__PYIN_BAND];
+        if (xv >= xuV[b]) {
+            best[b] = xv;
+            bp[b] = (uint16_t)iv;
+        }
+        xv = V[iv] + t->lswitch_t[b][iv - b + VX__PYIN_BAND];
+        if (xv >= xuU[b]) {
+            best[n + b] = xv;
+            bp[n + b] = (uint16_t)iv;
+        }
+    }
+
+    /* The out-of-band floor: every source outside the band of b contributes
+     * x + log(DBL_MIN), so only the global maximum can win there, and only
+     * when it lies outside the band.  The best in-band value is at least
+     * xu_min, so nothing can change when oob < xu_min. */
+    if (!(oob < xu_min)) {
+        for (int s = 0; s < VX__PYIN_N_STATES; s++) {
+            int b = s % n;
+            if (abs(gbin - b) > VX__PYIN_BAND && (oob > best[s] || (oob == best[s] && gidx < bp[s]))) {
+                best[s] = oob;
+                bp[s] = (uint16_t)gidx;
+            }
+        }
+    }
+    for (int s = 0; s < VX__PYIN_N_STATES; s++)
+        v->nval[s] = v->lobs[s] + best[s];
 }
 
 int vx__viterbi_push(vx__viterbi *v, const vx__pyin_obs *obs)

@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #define VX__PYIN_FRAME 2048
+#define VX__PYIN_HOP 512
 #define VX__PYIN_MIN_PERIOD 44   /* floor(22050 / 500) */
 #define VX__PYIN_MAX_PERIOD 441  /* min(ceil(22050 / 50), 2047) */
 #define VX__PYIN_N_YIN (VX__PYIN_MAX_PERIOD - VX__PYIN_MIN_PERIOD + 1) /* 398 */
@@ -59,9 +60,23 @@ void vx__yin_free(vx__yin *y);
 void vx__pyin_frame(vx__yin *y, const vx__pyin_tables *t, const float *frame,
                     vx__pyin_obs *obs);
 
+/** n consecutive frames at hop VX__PYIN_HOP: frame i is x + i * VX__PYIN_HOP
+ *  (x holds (n - 1) * VX__PYIN_HOP + VX__PYIN_FRAME samples).  Fills obs[i];
+ *  the same values as n calls of vx__pyin_frame, in less time (the
+ *  autocorrelation terms of each hop-sized block are shared by the four
+ *  frames that contain it).  No allocation. */
+void vx__pyin_frames(vx__yin *y, const vx__pyin_tables *t, const float *x, size_t n,
+                     vx__pyin_obs *obs);
+
 /** Low-level pieces, exposed for unit tests. */
 /** Cumulative mean normalised difference for tau = 44..441 (398 values). */
 void vx__yin_cmnd(vx__yin *y, const float *frame, double *yin_out);
+
+/** Log transition probability from state `from` to state `to` (0..797) as
+ *  librosa's dense matrix holds it, log(p + DBL_MIN) (for reference
+ *  decoders in tests), and the log initial probability of every state. */
+double vx__pyin_log_trans(const vx__pyin_tables *t, int from, int to);
+double vx__pyin_log_init(const vx__pyin_tables *t);
 
 /** Streaming Viterbi decoder over the 798-state pYIN HMM. */
 typedef struct vx__viterbi vx__viterbi;

@@ -2,6 +2,7 @@
  * test_pyin.c -- pYIN and the analyser on signals made here with known
  * answers: sines, harmonic stacks, glides, silence, noise, clipping, DC.
  */
+#include <float.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -303,6 +304,216 @@ static void test_yin_cmnd_periodic_minimum(void **state)
     vx__yin_free(y);
 }
 
+/* ---- Viterbi against librosa's dense decoder ---------------------------- */
+static uint64_t vrng = 0x9E3779B97F4A7C15ull;
+static double vrand(void)
+{
+    vrng ^= vrng << 13;
+    vrng ^= vrng >> 7;
+    vrng ^= vrng << 17;
+    return (double)(vrng >> 11) / 9007199254740992.0;
+}
+
+/* One random observation; kind picks the regime (sparse voiced, dense,
+ * unvoiced, voiced probability clipped at 1, exact ties). */
+static void random_obs(vx__pyin_obs *o, int kind)
+{
+    memset(o, 0, sizeof *o);
+    int n = kind == 2 ? 0 : kind == 1 ? 30 + (int)(vrand() * 150) : 1 + (int)(vrand() * 12);
+    int b = (int)(vrand() * 40);
+    double sum = 0.0;
+    for (int c = 0; c < n && b < VX__PYIN_N_BINS; c++) {
+        o->bin[o->n] = (uint16_t)b;
+        double p = kind == 4 ? 0.125 : vrand() * vrand();
+        if (vrand() < 0.1)
+            p *= 1e-30; /* far below the others */
+        o->prob[o->n++] = p;
+        sum += p;
+        b += 1 + (int)(vrand() * (kind == 1 ? 3 : 60));
+    }
+    if (kind == 3 && sum > 0.0) /* probabilities summing past 1: clipped */
+        for (int c = 0; c < o->n; c++)
+            o->prob[c] *= 1.5 / sum;
+    else if (sum > 1.0)
+        for (int c = 0; c < o->n; c++)
+            o->prob[c] /= sum;
+    double vp = 0.0;
+    for (int c = 0; c < o->n; c++)
+        vp += o->prob[c];
+    o->voiced_prob = vp > 1.0 ? 1.0 : vp;
+}
+
+/* librosa.sequence._viterbi over the dense 798 x 798 log transition matrix
+ * (log(DBL_MIN) outside the band), brute force over every source state,
+ * with the decoder's one documented shortcut: within each source block the
+ * argmax is taken under the stay kernel for both target blocks (in exact
+ * arithmetic the switch kernel is the stay kernel plus a constant; in
+ * floating point the two can order a near-tie differently, and a fully
+ * dense argmax then decides an occasional random near-tie frame the other
+ * way -- none of the librosa fixtures). */
+static void dense_viterbi(const vx__pyin_tables *t, const vx__pyin_obs *obs, size_t nf,
+                          uint16_t *states)
+{
+    enum { NS = VX__PYIN_N_STATES, NB = VX__PYIN_N_BINS };
+    double *lt = malloc(sizeof(double) * NS * NS); /* [to][from] */
+    uint16_t *ptr = malloc(sizeof(uint16_t) * NS * nf);
+    double val[NS], nval[NS], lobs[NS];
+    assert_non_null(lt);
+    assert_non_null(ptr);
+    for (int j = 0; j < NS; j++)
+        for (int i = 0; i < NS; i++)
+            lt[(size_t)j * NS + i] = vx__pyin_log_trans(t, i, j);
+    for (size_t f = 0; f < nf; f++) {
+        for (int b = 0; b < NB; b++)
+            lobs[b] = log(0.0 + DBL_MIN);
+        for (int c = 0; c < obs[f].n; c++)
+            lobs[obs[f].bin[c]] = log(obs[f].prob[c] + DBL_MIN);
+        for (int b = 0; b < NB; b++)
+            lobs[NB + b] = log((1.0 - obs[f].voiced_prob) / NB + DBL_MIN);
+        if (f == 0) {
+            for (int s = 0; s < NS; s++)
+                val[s] = lobs[s] + vx__pyin_log_init(t);
+            continue;
+        }
+        for (int j = 0; j < NS; j++) {
+            const double *row = lt + (size_t)j * NS;
+            /* per source block: first-index argmax under the stay kernel
+             * (the switch kernel is the same plus log(0.01/0.99)), then
+             * the exact value of the transition taken; voiced wins ties */
+            const int jb = j % NB;
+            double bv[2];
+            int ba[2];
+            for (int blk = 0; blk < 2; blk++) {
+                bv[blk] = -INFINITY;
+                ba[blk] = blk * NB;
+                for (int i = blk * NB; i < (blk + 1) * NB; i++) {
+                    double x = val[i] + lt[(size_t)jb * NS + i % NB];
+                    if (x > bv[blk]) {
+                        bv[blk] = x;
+                        ba[blk] = i;
+                    }
+                }
+            }
+            double xv = val[ba[0]] + row[ba[0]], xu = val[ba[1]] + row[ba[1]];
+            double best = xv >= xu ? xv : xu;
+            int arg = xv >= xu ? ba[0] : ba[1];
+            nval[j] = lobs[j] + best;
+            ptr[f * NS + (size_t)j] = (uint16_t)arg;
+        }
+        memcpy(val, nval, sizeof val);
+    }
+    int s = 0;
+    for (int i = 1; i < NS; i++)
+        if (val[i] > val[s])
+            s = i;
+    for (size_t f = nf; f-- > 0;) {
+        states[f] = (uint16_t)s;
+        if (f > 0)
+            s = ptr[f * NS + (size_t)s];
+    }
+    free(lt);
+    free(ptr);
+}
+
+/* The sparse / banded decoder must give librosa's dense decoder's path on
+ * random observation sequences of every regime, including exact ties and
+ * frames whose unvoiced observation is the log(DBL_MIN) floor. */
+static void test_viterbi_matches_dense(void **state)
+{
+    (void)state;
+    vx__pyin_tables *t = vx__pyin_tables_new();
+    assert_non_null(t);
+    const size_t nf = 200; /* past a convergence check */
+    vx__pyin_obs *obs = malloc(nf * sizeof *obs);
+    uint16_t *got = malloc(nf * sizeof *got), *want = malloc(nf * sizeof *want);
+    assert_non_null(obs);
+    for (int seq = 0; seq < 8; seq++) {
+        int regime = seq % 5; /* 0..4 as in random_obs; mixed within a run */
+        for (size_t f = 0; f < nf; f++) {
+            int kind = vrand() < 0.6 ? regime : (int)(vrand() * 5);
+            if (seq == 7 && f > 0 && vrand() < 0.5) {
+                obs[f] = obs[f - 1]; /* repeated frames */
+                continue;
+            }
+            random_obs(&obs[f], kind);
+        }
+        vx__viterbi *v = vx__viterbi_new(t);
+        assert_non_null(v);
+        for (size_t f = 0; f < nf; f++)
+            assert_int_equal(vx__viterbi_push(v, &obs[f]), VX_OK);
+        assert_int_equal(vx__viterbi_decode(v, got), VX_OK);
+        vx__viterbi_free(v);
+        dense_viterbi(t, obs, nf, want);
+        for (size_t f = 0; f < nf; f++)
+            if (got[f] != want[f]) {
+                print_error("sequence %d frame %zu: state %u, dense %u\n", seq, f, got[f], want[f]);
+                fail();
+            }
+    }
+    free(obs);
+    free(got);
+    free(want);
+    vx__pyin_tables_free(t);
+}
+
+/* The block-assembled autocorrelation behind the CMND against a direct
+ * O(n * lag) sum in double, and the batched front end against single
+ * frames, bit for bit. */
+static void test_yin_blocks_match_direct_acf(void **state)
+{
+    (void)state;
+    enum { NF = 9, NX = (NF - 1) * VX__PYIN_HOP + VX__PYIN_FRAME };
+    float *x = malloc(NX * sizeof *x);
+    assert_non_null(x);
+    for (int i = 0; i < NX; i++) /* harmonic + noise + a loud and a silent stretch */
+        x[i] = (float)(0.4 * sin(2.0 * M_PI * 173.0 * i / SR) + 0.2 * (vrand() - 0.5)) *
+               (i > 3000 && i < 3600 ? 0.0f : (i > 5000 && i < 5400 ? 8.0f : 1.0f));
+    vx__yin *y = vx__yin_new();
+    vx__pyin_tables *t = vx__pyin_tables_new();
+    assert_non_null(y);
+    assert_non_null(t);
+    double cm[VX__PYIN_N_YIN];
+    for (int f = 0; f < NF; f++) {
+        const float *fr = x + f * VX__PYIN_HOP;
+        vx__yin_cmnd(y, fr, cm);
+        /* reference: the same float32 CMND arithmetic on the exact ACF */
+        double r[VX__PYIN_MAX_PERIOD + 1];
+        for (int tau = 0; tau <= VX__PYIN_MAX_PERIOD; tau++) {
+            double acc = 0.0;
+            for (int j = 0; j + tau < VX__PYIN_FRAME; j++)
+                acc += (double)fr[j] * (double)fr[j + tau];
+            r[tau] = acc;
+        }
+        double cs = 0.0, run = 0.0, worst = 0.0;
+        for (int tau = 1; tau <= VX__PYIN_MAX_PERIOD; tau++) {
+            cs += (double)fr[tau - 1] * fr[tau - 1];
+            double d = 2.0 * (r[0] - r[tau]) - cs;
+            run += d;
+            if (tau >= VX__PYIN_MIN_PERIOD) {
+                double want = d / (run / tau + DBL_MIN);
+                double err = fabs(cm[tau - VX__PYIN_MIN_PERIOD] - want) / (1.0 + fabs(want));
+                worst = err > worst ? err : worst;
+            }
+        }
+        assert_true(worst < 2e-4);
+    }
+    vx__pyin_obs one[NF], many[NF];
+    for (int f = 0; f < NF; f++)
+        vx__pyin_frame(y, t, x + f * VX__PYIN_HOP, &one[f]);
+    vx__pyin_frames(y, t, x, NF, many);
+    for (int f = 0; f < NF; f++) {
+        assert_int_equal(one[f].n, many[f].n);
+        assert_true(one[f].voiced_prob == many[f].voiced_prob);
+        for (int c = 0; c < one[f].n; c++) {
+            assert_int_equal(one[f].bin[c], many[f].bin[c]);
+            assert_true(one[f].prob[c] == many[f].prob[c]);
+        }
+    }
+    vx__yin_free(y);
+    vx__pyin_tables_free(t);
+    free(x);
+}
+
 static void test_misuse(void **state)
 {
     (void)state;
@@ -385,6 +596,8 @@ int main(void)
         cmocka_unit_test(test_voice_type),
         cmocka_unit_test(test_tables),
         cmocka_unit_test(test_yin_cmnd_periodic_minimum),
+        cmocka_unit_test(test_viterbi_matches_dense),
+        cmocka_unit_test(test_yin_blocks_match_direct_acf),
         cmocka_unit_test(test_misuse),
         cmocka_unit_test(test_json_shape),
     };
