@@ -422,8 +422,8 @@ int main(int argc, char **argv)
     char used_names[4096] = "";
     size_t used_len = 0;
     if (per_item)
-        printf("%-22s %-3s  %-9s %7s %7s %4s | %7s %7s %4s\n", "speaker", "lng", "engine",
-               "seed", "vp_own", "near", "b.seed", "b.vp", "near");
+        printf("%-22s %-3s  %-9s %7s %7s %4s %6s %6s | %7s %7s %4s\n", "speaker", "lng",
+               "engine", "seed", "vp_own", "near", "f0/ref", "cen/ref", "b.seed", "b.vp", "near");
     for (size_t s = 0; s < n_spk && (long)used < max_spk; s++) {
         speaker *S = &spk[s];
         if (S->n < 2)
@@ -502,9 +502,11 @@ int main(int argc, char **argv)
                 have_b = 1;
             }
             if (per_item)
-                printf("%-22s %-3s  %-9s %7.3f %7.3f %4s | %7.3f %7.3f %4s\n", S->name,
-                       k_sentence[l].language, it->clone ? it->clone->engine : "-",
+                printf("%-22s %-3s  %-9s %7.3f %7.3f %4s %6.3f %6.3f | %7.3f %7.3f %4s\n",
+                       S->name, k_sentence[l].language, it->clone ? it->clone->engine : "-",
                        have_c ? cs : NAN, have_c ? cv : NAN, have_c ? (cn ? "yes" : "no") : "-",
+                       have_c ? ca.pitch_mean_hz / S->u[S->ref].a.pitch_mean_hz : NAN,
+                       have_c ? ca.centroid_mean_hz / S->u[S->ref].a.centroid_mean_hz : NAN,
                        have_b ? bs : NAN, have_b ? bv : NAN, have_b ? (bn ? "yes" : "no") : "-");
         }
         vx_pipeline_result_free(res);
