@@ -14,12 +14,15 @@
  * thread once a block is done, so the block's sparse observations are freed
  * straight away.  MFCC needs librosa's global top_db floor (max over the
  * whole mel spectrogram - 80 dB), so the mel dB frames are kept and turned
- * into MFCC at the end.
+ * into MFCC at the end.  Files are read straight into the frame buffer
+ * (the decoder resamples into it), so the samples are not copied through
+ * a chunk on the way.
  */
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -278,16 +281,46 @@ static size_t frames_available(const vx_analyzer *a)
     return (a->buf_len - VX__N_FFT) / VX__HOP + 1;
 }
 
-int vx_analyzer_push(vx_analyzer *a, const float *samples, size_t n, vx_error *err)
+/* Index of the first sample that is not finite, n when all are: blocks are
+ * screened with integer tests on the bit patterns (exponent all ones: inf
+ * or NaN) in SSE2-wide vectors, and only a block that fails is searched. */
+typedef int32_t vx__v4i32 __attribute__((vector_size(16))); /* SSE2 width */
+
+static size_t first_nonfinite(const float *x, size_t n)
 {
-    vx__error_clear(err);
-    if (!a || (!samples && n))
-        return vx__error_set(err, VX_EINVAL, "vx_analyzer_push: NULL argument");
-    if (a->finished)
-        return vx__error_set(err, VX_EINVAL, "vx_analyzer_push: analyzer already finished");
-    for (size_t i = 0; i < n; i++)
-        if (!isfinite(samples[i]))
-            return vx__error_set(err, VX_EINVAL, "sample %zu is not finite", a->n_pushed + i);
+    enum { B = 1024 };
+    const vx__v4i32 mag = {0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7fffffff};
+    const vx__v4i32 fmax = {0x7f7fffff, 0x7f7fffff, 0x7f7fffff, 0x7f7fffff};
+    for (size_t i0 = 0; i0 < n; i0 += B) {
+        size_t i1 = n - i0 < B ? n : i0 + B;
+        vx__v4i32 acc0 = {0, 0, 0, 0}, acc1 = acc0;
+        size_t i = i0;
+        for (; i + 8 <= i1; i += 8) {
+            vx__v4i32 u0, u1;
+            memcpy(&u0, x + i, sizeof u0);
+            memcpy(&u1, x + i + 4, sizeof u1);
+            acc0 |= (u0 & mag) > fmax;
+            acc1 |= (u1 & mag) > fmax;
+        }
+        acc0 |= acc1;
+        int any = (acc0[0] | acc0[1] | acc0[2] | acc0[3]) != 0;
+        for (; i < i1; i++)
+            any |= !isfinite(x[i]);
+        if (any)
+            for (i = i0; i < i1; i++)
+                if (!isfinite(x[i]))
+                    return i;
+    }
+    return n;
+}
+
+/* Checks n new samples and keeps a copy of them when the detailed stages
+ * need the whole signal.  Nothing is committed on error. */
+static int accept_samples(vx_analyzer *a, const float *samples, size_t n, vx_error *err)
+{
+    size_t bad = first_nonfinite(samples, n);
+    if (bad < n)
+        return vx__error_set(err, VX_EINVAL, "sample %zu is not finite", a->n_pushed + bad);
     if (a->opts.detailed || a->opts.pitch_mode == VX_PITCH_ACCURATE) {
         /* the detailed stages need the whole signal */
         size_t need = a->n_pushed + n;
@@ -305,6 +338,19 @@ int vx_analyzer_push(vx_analyzer *a, const float *samples, size_t n, vx_error *e
         }
         memcpy(a->sig + a->n_pushed, samples, n * sizeof *samples);
     }
+    return VX_OK;
+}
+
+int vx_analyzer_push(vx_analyzer *a, const float *samples, size_t n, vx_error *err)
+{
+    vx__error_clear(err);
+    if (!a || (!samples && n))
+        return vx__error_set(err, VX_EINVAL, "vx_analyzer_push: NULL argument");
+    if (a->finished)
+        return vx__error_set(err, VX_EINVAL, "vx_analyzer_push: analyzer already finished");
+    int rc = accept_samples(a, samples, n, err);
+    if (rc)
+        return rc;
     while (n > 0) {
         size_t room = a->buf_cap - a->buf_len;
         size_t take = n < room ? n : room;
@@ -314,11 +360,30 @@ int vx_analyzer_push(vx_analyzer *a, const float *samples, size_t n, vx_error *e
         samples += take;
         n -= take;
         if (a->buf_len == a->buf_cap) {
-            int rc = process_block(a, BLOCK_FRAMES, err);
+            rc = process_block(a, BLOCK_FRAMES, err);
             if (rc)
                 return rc;
         }
     }
+    return VX_OK;
+}
+
+/* Reads the next samples of rd straight into the analyser's buffer (no
+ * copy through the caller) and pushes them: *got = 0 at the end. */
+static int push_from_reader(vx_analyzer *a, vx_audio_reader *rd, size_t *got, vx_error *err)
+{
+    size_t room = a->buf_cap - a->buf_len; /* > 0: a full buffer is processed at once */
+    float *dst = a->buf + a->buf_len;
+    int rc = vx_audio_reader_read(rd, dst, room, got, err);
+    if (rc != VX_OK || *got == 0)
+        return rc;
+    rc = accept_samples(a, dst, *got, err);
+    if (rc)
+        return rc;
+    a->buf_len += *got;
+    a->n_pushed += *got;
+    if (a->buf_len == a->buf_cap)
+        return process_block(a, BLOCK_FRAMES, err);
     return VX_OK;
 }
 
@@ -536,13 +601,11 @@ static int analyze_reader(vx_audio_reader *rd, const vx_analysis_opts *opts, vx_
 {
     vx_analyzer *a = NULL;
     int rc = vx_analyzer_new(opts, &a, err);
-    float chunk[16384];
     while (rc == VX_OK) {
         size_t got = 0;
-        rc = vx_audio_reader_read(rd, chunk, sizeof chunk / sizeof chunk[0], &got, err);
-        if (rc != VX_OK || got == 0)
+        rc = push_from_reader(a, rd, &got, err);
+        if (got == 0)
             break;
-        rc = vx_analyzer_push(a, chunk, got, err);
     }
     if (rc == VX_OK)
         rc = vx_analyzer_finish(a, out, err);

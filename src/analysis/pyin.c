@@ -18,7 +18,15 @@
  * handles the out-of-band floor exactly with one global maximum per frame:
  * an out-of-band source can only win when the global best state is out of
  * band for that target.  The unvoiced sources go through a monotone
- * divide-and-conquer max-plus convolution (conv_dc).  The voiced sources are
+ * divide-and-conquer max-plus convolution (conv_dc): the few inner nodes
+ * (more than LEAF_T targets) are searched with 4-lane vector scans,
+ * and the leaves -- runs of at most 16 targets whose sources the inner
+ * nodes have bounded, typically a dozen -- are searched in full, sixteen
+ * targets side by side, which replaces some 370 short, branchy node
+ * searches per frame.  The kernel is read source-major from distinct
+ * padded rows (a row depends only on its source's row sum): 208 rows,
+ * ~215 KB for both kernels, instead of three 320 KB target-major tables,
+ * so the per-frame lookups stay in cache.  The voiced sources are
  * sparse -- every voiced bin that is not one of the frame's few candidates
  * carries the log(DBL_MIN) ~ -708 observation -- so they are relaxed only
  * from the sources above a threshold, and exactness is proved per target
@@ -27,7 +35,9 @@
  * settle a target its band is searched in full (see forward_step).  Ties
  * keep numpy's first-index rule: sources are visited in ascending order with
  * strict '>', and voiced sources (lower indices) win ties with unvoiced ones.
- * Per-frame work allocates nothing.
+ * Each vector search returns the leftmost maximum (lanes merged by value,
+ * then lowest index), so the argmax is the one of a scan in ascending
+ * order with strict '>'.  Per-frame work allocates nothing.
  *
  * YIN front end: the frames are 2048 samples at hop 512 and only lags
  * 0..441 (< 512) are used, so the frame's autocorrelation is the sum over
@@ -56,23 +66,11 @@
 #include <fftw3.h>
 
 #include "core/fftw_lock.h"
+#include "core/simd.h"
 #include "voxclone/voxclone.h"
 
-/* Hot per-frame loops: on x86-64 Linux with GCC, also built for AVX2 and
- * picked at run time (ifunc), and vectorised with GCC's full cost model
- * (-O2 only vectorises trivially cheap loops).  Exact: vectorisation keeps
- * every operation and its order (no reassociation, no FMA contraction since
- * "avx2" does not enable FMA), and IEEE add/mul/div/sqrt are correctly
- * rounded in every lane, so both versions give the same bits.  Keep libm
- * calls out of these loops: with -fno-math-errno GCC may leave the upper
- * AVX state dirty across a call, and glibc's log then ran ~6x slower here
- * (why vx__spectral_frame, whose mel loop calls log, is not cloned). */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
-    !defined(VX_NO_TARGET_CLONES)
-#define VX__HOT __attribute__((target_clones("avx2", "default"), optimize("vect-cost-model=dynamic")))
-#else
-#define VX__HOT
-#endif
+/* Hot per-frame loops are marked VX__HOT (core/simd.h: an AVX2 clone picked
+ * at run time, bit-identical to the baseline build; no libm calls inside). */
 
 #define N_THRESH 100
 #define BOLTZ_LAMBDA 2.0
@@ -84,6 +82,12 @@
 #define BLK VX__PYIN_HOP
 #define BLK_N (2 * BLK)
 #define BAND_W (2 * VX__PYIN_BAND + 1)
+/* DC nodes of at most LEAF_T targets are searched in full, LEAF_T targets
+ * at a time (conv_leaf: four 4-lane vectors); their rows are padded with
+ * KPAD values of -inf on each side */
+#define LEAF_T 16
+#define KPAD LEAF_T
+#define KROW_W (BAND_W + 2 * KPAD)
 
 struct vx__pyin_tables {
     double thresholds[N_THRESH + 1];
@@ -95,13 +99,25 @@ struct vx__pyin_tables {
     double log_tiny;
     double log_init; /* log(p_init + tiny), p_init uniform over 798 states */
     /* log transition from source b+d to target b, laid out [b][d + BAND] */
-    double lstay_t[VX__PYIN_N_BINS][BAND_W];
+    /* (one spare zero row: the DC's 4-wide loads may read up to three
+     * values past the end of the last target's band, then mask them) */
+    double lstay_t[VX__PYIN_N_BINS + 1][BAND_W];
     double lswitch_t[VX__PYIN_N_BINS][BAND_W];
-    /* the stay kernel source-major: from source i to target i - BAND + e */
-    double lstay_s[VX__PYIN_N_BINS][BAND_W];
     double kmax_stay[VX__PYIN_N_BINS];   /* max over d of lstay_t[b][d] */
     double kmax_switch[VX__PYIN_N_BINS]; /* max over d of lswitch_t[b][d] */
     double kmax_all;                     /* max of both over all b */
+    /* Both kernels source-major: ksrc[i][b - i] = lstay_t[b][i - b + BAND]
+     * and kswsrc[i][b - i] = lswitch_t[b][i - b + BAND] for |b - i| <= BAND,
+     * -inf for BAND < |b - i| <= BAND + KPAD and for targets outside the
+     * block.  A row depends only on the source's row sum, so the 2 x 399
+     * sources share 208 distinct rows (krow, the rest stays untouched):
+     * ~215 KB that stay in cache, for the DC's leaf blocks, the sparse
+     * voiced pass and every single lookup, instead of the 320 KB
+     * target-major tables. */
+    const double *ksrc[VX__PYIN_N_BINS];
+    const double *kswsrc[VX__PYIN_N_BINS];
+    int n_krows;
+    double krow[2 * VX__PYIN_N_BINS][KROW_W];
 };
 
 /* numpy's pairwise summation (umath loops, PW_BLOCKSIZE 128). */
@@ -222,7 +238,6 @@ vx__pyin_tables *vx__pyin_tables_new(void)
             if (i < 0 || i >= VX__PYIN_N_BINS)
                 continue;
             double ls = t->lstay_t[b][d + VX__PYIN_BAND], lw = t->lswitch_t[b][d + VX__PYIN_BAND];
-            t->lstay_s[i][b - i + VX__PYIN_BAND] = ls;
             ks = ls > ks ? ls : ks;
             kw = lw > kw ? lw : kw;
         }
@@ -230,6 +245,39 @@ vx__pyin_tables *vx__pyin_tables_new(void)
         t->kmax_switch[b] = kw;
         t->kmax_all = ks > t->kmax_all ? ks : t->kmax_all;
         t->kmax_all = kw > t->kmax_all ? kw : t->kmax_all;
+    }
+    t->n_krows = 0;
+    uint64_t khash[2 * VX__PYIN_N_BINS]; /* of each distinct row, to skip most memcmps */
+    for (int sw = 0; sw < 2; sw++) {
+        const double(*lt)[BAND_W] = sw ? (const double(*)[BAND_W])t->lswitch_t
+                                       : (const double(*)[BAND_W])t->lstay_t;
+        for (int i = 0; i < VX__PYIN_N_BINS; i++) {
+            double r[KROW_W];
+            for (int e = 0; e < KROW_W; e++) {
+                int b = i + e - KPAD - VX__PYIN_BAND;
+                r[e] = e >= KPAD && e < KPAD + BAND_W && b >= 0 && b < VX__PYIN_N_BINS
+                           ? lt[b][i - b + VX__PYIN_BAND]
+                           : -INFINITY;
+            }
+            uint64_t h = 1469598103934665603ull;
+            for (int e = 0; e < KROW_W; e++) {
+                uint64_t u;
+                memcpy(&u, &r[e], sizeof u);
+                h = (h ^ u) * 1099511628211ull;
+            }
+            int k = 0;
+            while (k < t->n_krows && (khash[k] != h || memcmp(t->krow[k], r, sizeof r) != 0))
+                k++;
+            if (k == t->n_krows) {
+                khash[k] = h;
+                memcpy(t->krow[t->n_krows++], r, sizeof r);
+            }
+            const double *kr = t->krow[k] + KPAD + VX__PYIN_BAND;
+            if (sw)
+                t->kswsrc[i] = kr;
+            else
+                t->ksrc[i] = kr;
+        }
     }
     return t;
 }
@@ -264,6 +312,7 @@ struct vx__yin {
     float *in;                  /* BLK_N real: one block, zero-padded */
     fftwf_complex *spec[2];     /* BLK_N/2+1: spectra of blocks m-1, m */
     fftwf_complex *prod;        /* BLK_N: full spectrum to invert */
+    float hi[BLK_N / 2 + 1][2]; /* P + i conj(Q) at k, stored at BLK_N - k */
     fftwf_complex *out;         /* BLK_N: auto terms + i cross terms */
     fftwf_plan fwd, inv;
     /* per-block lag terms of the last blocks, indexed by block mod 4 */
@@ -272,12 +321,13 @@ struct vx__yin {
     float acf[VX__PYIN_MAX_PERIOD + 1];
     float dbuf[VX__PYIN_MAX_PERIOD + 1], runbuf[VX__PYIN_MAX_PERIOD + 1];
     double yin[VX__PYIN_N_YIN];
-    double shift[VX__PYIN_N_YIN];
     double bin_prob[VX__PYIN_N_BINS + 1];
     int trough_idx[VX__PYIN_N_YIN];
     int trough_kmin[VX__PYIN_N_YIN];
     double trough_prob[VX__PYIN_N_YIN];
     int active[VX__PYIN_N_YIN];
+    int below[VX__PYIN_N_YIN];
+    int cand_bin[VX__PYIN_N_YIN]; /* distinct bins of the frame's candidates */
 };
 
 vx__yin *vx__yin_new(void)
@@ -336,21 +386,33 @@ VX__HOT static void yin_block(vx__yin *y, const float *x, size_t m, int have_pre
     fftwf_complex *w = y->prod;
     memcpy(y->in, x, sizeof(float) * BLK); /* the upper half stays zero */
     fftwf_execute_dft_r2c(y->fwd, y->in, cur);
-    for (int k = 0; k <= BLK_N / 2; k++) {
-        float re = cur[k][0], im = cur[k][1];
-        float p = re * re + im * im;
-        float qr = 0.0f, qi = 0.0f;
-        if (have_prev) { /* conj(prev) cur: sum_j prev[j] cur[j + s] */
+    if (have_prev) {
+        /* P + iQ at k and P + i conj(Q) at BLK_N - k (0 < k < BLK_N / 2),
+         * Q = conj(prev) cur: sum_j prev[j] cur[j + s] */
+        for (int k = 0; k <= BLK_N / 2; k++) {
+            float re = cur[k][0], im = cur[k][1];
+            float p = re * re + im * im;
             float a = prev[k][0], b = prev[k][1];
-            qr = a * re + b * im;
-            qi = a * im - b * re;
+            float qr = a * re + b * im;
+            float qi = a * im - b * re;
+            w[k][0] = p - qi;
+            w[k][1] = qr;
+            y->hi[k][0] = p + qi;
+            y->hi[k][1] = qr;
         }
-        w[k][0] = p - qi; /* P + iQ at k */
-        w[k][1] = qr;
-        if (k > 0 && k < BLK_N / 2) { /* P + i conj(Q) at BLK_N - k */
-            w[BLK_N - k][0] = p + qi;
-            w[BLK_N - k][1] = qr;
+    } else {
+        for (int k = 0; k <= BLK_N / 2; k++) {
+            float re = cur[k][0], im = cur[k][1];
+            float p = re * re + im * im;
+            w[k][0] = p - 0.0f;
+            w[k][1] = 0.0f;
+            y->hi[k][0] = p + 0.0f;
+            y->hi[k][1] = 0.0f;
         }
+    }
+    for (int k = 1; k < BLK_N / 2; k++) {
+        w[BLK_N - k][0] = y->hi[k][0];
+        w[BLK_N - k][1] = y->hi[k][1];
     }
     fftwf_execute_dft(y->inv, w, y->out);
     const fftwf_complex *o = y->out;
@@ -427,34 +489,28 @@ static int first_threshold_above(const vx__pyin_tables *t, double h)
 
 /* Troughs, their probabilities and the frame's sparse observation from the
  * cumulative mean normalised difference in y->yin. */
-VX__HOT static void pyin_observe(vx__yin *y, const vx__pyin_tables *t, vx__pyin_obs *obs)
+/* Troughs of the cumulative mean normalised difference in y->yin and their
+ * probabilities (y->trough_idx, y->trough_prob); returns their number. */
+VX__HOT static int pyin_troughs(vx__yin *y, const vx__pyin_tables *t)
 {
     const double *yin = y->yin;
     const int n = VX__PYIN_N_YIN;
 
-    /* Parabolic interpolation shifts; edges are 0. */
-    y->shift[0] = 0.0;
-    y->shift[n - 1] = 0.0;
-    for (int i = 1; i < n - 1; i++) {
-        double a = yin[i + 1] + yin[i - 1] - 2.0 * yin[i];
-        double b = (yin[i + 1] - yin[i - 1]) / 2.0;
-        y->shift[i] = fabs(b) < fabs(a) ? -b / a : 0.0;
-    }
-
-    /* Troughs: util.localmin with edge padding, then is_trough[0] rule. */
+    /* Troughs: util.localmin with edge padding, then is_trough[0] rule
+     * (branch-free: the index is always written, the count only advances
+     * at a trough). */
     int nt = 0;
     if (yin[0] < yin[1])
         y->trough_idx[nt++] = 0;
-    for (int i = 1; i < n - 1; i++)
-        if (yin[i] < yin[i - 1] && yin[i] <= yin[i + 1])
-            y->trough_idx[nt++] = i;
+    for (int i = 1; i < n - 1; i++) {
+        y->trough_idx[nt] = i;
+        nt += (yin[i] < yin[i - 1]) & (yin[i] <= yin[i + 1]);
+    }
     if (yin[n - 1] < yin[n - 2])
         y->trough_idx[nt++] = n - 1;
 
-    obs->n = 0;
-    obs->voiced_prob = 0.0;
     if (nt == 0)
-        return;
+        return 0;
 
     /* Threshold prior (beta) x trough prior (Boltzmann on the order of the
      * troughs below each threshold).  The set of troughs below threshold k
@@ -468,11 +524,19 @@ VX__HOT static void pyin_observe(vx__yin *y, const vx__pyin_tables *t, vx__pyin_
         if (h < yin[y->trough_idx[gmin]])
             gmin = j;
     }
+    /* troughs below some threshold, in order (the others are never in an
+     * active set) */
+    int nb = 0;
+    for (int j = 0; j < nt; j++) {
+        y->below[nb] = j;
+        nb += y->trough_kmin[j] <= N_THRESH;
+    }
     int k = 1;
     while (k <= N_THRESH) {
         /* active set at threshold k and the next change point */
         int next = N_THRESH + 1, na = 0;
-        for (int j = 0; j < nt; j++) {
+        for (int q = 0; q < nb; q++) {
+            int j = y->below[q];
             int km = y->trough_kmin[j];
             if (km <= k)
                 y->active[na++] = j;
@@ -496,34 +560,60 @@ VX__HOT static void pyin_observe(vx__yin *y, const vx__pyin_tables *t, vx__pyin_
         y->trough_prob[gmin] += NO_TROUGH_PROB * t->beta_prefix[below];
     }
 
-    /* Candidates -> pitch bins (last write wins, like numpy assignment). */
-    int lo = VX__PYIN_N_BINS + 1, hi = -1;
+    return nt;
+}
+
+/* The frame's sparse observation from the troughs.  Default ISA only: it
+ * calls log2 (see VX__HOT). */
+static void pyin_observe(vx__yin *y, const vx__pyin_tables *t, vx__pyin_obs *obs)
+{
+    const double *yin = y->yin;
+    const int n = VX__PYIN_N_YIN;
+    const int nt = pyin_troughs(y, t);
+    obs->n = 0;
+    obs->voiced_prob = 0.0;
+    if (nt == 0)
+        return;
+
+    /* Candidates -> pitch bins (last write wins, like numpy assignment);
+     * the bins written are listed, then visited in ascending order. */
+    int nc = 0;
     for (int j = 0; j < nt; j++) {
         double p = y->trough_prob[j];
         if (p == 0.0)
             continue;
         int idx = y->trough_idx[j];
-        double period = (double)(VX__PYIN_MIN_PERIOD + idx) + y->shift[idx];
+        /* parabolic interpolation shift (librosa computes it for every lag;
+         * only the candidates' are used); edges are 0 */
+        double shift = 0.0;
+        if (idx > 0 && idx < n - 1) {
+            double a = yin[idx + 1] + yin[idx - 1] - 2.0 * yin[idx];
+            double b2 = (yin[idx + 1] - yin[idx - 1]) / 2.0;
+            shift = fabs(b2) < fabs(a) ? -b2 / a : 0.0;
+        }
+        double period = (double)(VX__PYIN_MIN_PERIOD + idx) + shift;
         double f0 = 22050.0 / period;
         double bi = nearbyint(120.0 * log2(f0 / 50.0));
         int b = bi < 0.0 ? 0 : (bi > VX__PYIN_N_BINS ? VX__PYIN_N_BINS : (int)bi);
-        y->bin_prob[b] = p;
-        if (b < lo)
-            lo = b;
-        if (b > hi)
-            hi = b;
+        if (y->bin_prob[b] == 0.0) { /* first write of bin b */
+            int q = nc++;
+            for (; q > 0 && y->cand_bin[q - 1] > b; q--) /* insertion sort */
+                y->cand_bin[q] = y->cand_bin[q - 1];
+            y->cand_bin[q] = b;
+        }
+        y->bin_prob[b] = p; /* p != 0 */
     }
     double vp = 0.0;
-    for (int b = lo; b <= hi && b < VX__PYIN_N_BINS; b++) {
-        if (y->bin_prob[b] != 0.0) {
+    for (int q = 0; q < nc; q++) {
+        int b = y->cand_bin[q];
+        if (b < VX__PYIN_N_BINS) { /* bin 399 is the clipped overflow */
             obs->bin[obs->n] = (uint16_t)b;
             obs->prob[obs->n] = y->bin_prob[b];
             obs->n++;
             vp += y->bin_prob[b];
         }
-    }
-    for (int b = lo; b <= hi; b++)
         y->bin_prob[b] = 0.0;
+    }
     obs->voiced_prob = vp < 0.0 ? 0.0 : (vp > 1.0 ? 1.0 : vp);
 }
 
@@ -562,9 +652,14 @@ void vx__pyin_frames(vx__yin *y, const vx__pyin_tables *t, const float *x, size_
 
 struct vx__viterbi {
     const vx__pyin_tables *t;
-    double val[VX__PYIN_N_STATES];
-    double nval[VX__PYIN_N_STATES];
-    double lobs[VX__PYIN_N_STATES];
+    /* log values of the last frame and the next one (swapped per frame),
+     * each with a zero tail: see range_argmax */
+    double vbuf[2][VX__PYIN_N_STATES + 4];
+    double *val, *nval;
+    /* the frame's log observation: log(DBL_MIN) for every voiced bin but
+     * the candidates, one value for all unvoiced bins */
+    double lcand[VX__PYIN_MAX_CAND];
+    double lu;
     uint16_t *bp;       /* frames [n_decided, n_frames) x states */
     size_t bp_cap;      /* capacity in frames */
     uint16_t *states;   /* decided states [0, n_decided) */
@@ -583,6 +678,8 @@ vx__viterbi *vx__viterbi_new(const vx__pyin_tables *t)
     if (!v)
         return NULL;
     v->t = t;
+    v->val = v->vbuf[0];
+    v->nval = v->vbuf[1];
     return v;
 }
 
@@ -677,56 +774,188 @@ size_t vx__viterbi_frames(const vx__viterbi *v) { return v ? v->n_frames : 0; }
  * on the targets therefore needs O((n + band) log n) evaluations instead of
  * n * band.  Lt is the kernel laid out [b][d] so a target's row is
  * contiguous. */
-typedef struct conv_ctx {
-    const double *src;
-    const double (*Lt)[BAND_W];
-    double *best;
-    int16_t *arg;
-} conv_ctx;
+typedef double vx__v4d __attribute__((vector_size(32)));
+typedef long long vx__v4i __attribute__((vector_size(32)));
+typedef int16_t vx__v4s __attribute__((vector_size(8)));
 
-static void conv_dc(const conv_ctx *c, int bl, int br, int il, int ir)
+/* dst = x[i..i+3] + y[i..i+3] (unaligned); macros, not functions, so no
+ * vector crosses a call boundary (the default clone has no AVX ABI). */
+#define V4D_ADD_LOAD(dst, x, y)                                                            \
+    do {                                                                                   \
+        vx__v4d a_, b_;                                                                    \
+        memcpy(&a_, (x), sizeof a_);                                                       \
+        memcpy(&b_, (y), sizeof b_);                                                       \
+        (dst) = a_ + b_;                                                                   \
+    } while (0)
+/* Leftmost argmax of src[i] + row[i] over lo..hi (no value is NaN), in
+ * 4-lane vectors: lane l takes the elements lo + l, lo + l + 4, ... in
+ * ascending order with strict '>' (its own leftmost maximum); then the
+ * lanes are merged by value and, among equal values, by lowest index.  That
+ * is the leftmost maximum of the range, the same index as one scan in
+ * ascending order with strict '>'.  A range that is not a multiple of four
+ * ends with the overlapping last four elements (a value seen again cannot
+ * replace an equal one); a range of at most four elements is one load with
+ * the lanes past hi masked to -inf (the loads may read up to three
+ * elements past hi: the tables and the state vector have zero tails).
+ * Most ranges are short (deep DC nodes), so the three cases are separate
+ * straight-line code.  Inlined into the callers' clones (vector
+ * extensions: one AVX2 register, or two SSE2 halves in the default clone). */
+static inline __attribute__((always_inline)) int range_argmax(const double *src, const double *row,
+                                                              int lo, int hi, double *val)
 {
-    while (bl <= br) {
-        int m = (bl + br) / 2;
-        int lo = m - VX__PYIN_BAND > il ? m - VX__PYIN_BAND : il;
-        int hi = m + VX__PYIN_BAND < ir ? m + VX__PYIN_BAND : ir;
-        const double *row = c->Lt[m] + VX__PYIN_BAND - m;
-        /* two independent chains (even/odd i) keep the select pipelined;
-         * merged so the leftmost maximum wins */
-        double bv0 = -INFINITY, bv1 = -INFINITY;
-        int ba0 = lo, ba1 = lo;
-        int i = lo;
-        for (; i + 1 <= hi; i += 2) {
-            double x0 = c->src[i] + row[i];
-            double x1 = c->src[i + 1] + row[i + 1];
-            ba0 = x0 > bv0 ? i : ba0;
-            bv0 = x0 > bv0 ? x0 : bv0;
-            ba1 = x1 > bv1 ? i + 1 : ba1;
-            bv1 = x1 > bv1 ? x1 : bv1;
+    const vx__v4i lane = {0, 1, 2, 3};
+    vx__v4d m;
+    vx__v4i idx = lane + (vx__v4i){lo, lo, lo, lo};
+    V4D_ADD_LOAD(m, src + lo, row + lo);
+    if (hi - lo < 4) {
+        vx__v4i keep = idx <= (vx__v4i){hi, hi, hi, hi};
+        const vx__v4d ninf = {-INFINITY, -INFINITY, -INFINITY, -INFINITY};
+        m = (vx__v4d)(((vx__v4i)m & keep) | ((vx__v4i)ninf & ~keep));
+    } else {
+        int i = lo + 4;
+        for (; i + 3 < hi; i += 4) {
+            vx__v4d x;
+            V4D_ADD_LOAD(x, src + i, row + i);
+            vx__v4i cur = lane + (vx__v4i){i, i, i, i};
+            vx__v4i k = x > m;
+            m = (vx__v4d)(((vx__v4i)x & k) | ((vx__v4i)m & ~k));
+            idx = (cur & k) | (idx & ~k);
         }
-        if (i <= hi) {
-            double x0 = c->src[i] + row[i];
-            ba0 = x0 > bv0 ? i : ba0;
-            bv0 = x0 > bv0 ? x0 : bv0;
-        }
-        double bv = bv0;
-        int ba = ba0;
-        if (bv1 > bv || (bv1 == bv && ba1 < ba)) {
-            bv = bv1;
-            ba = ba1;
-        }
-        c->best[m] = bv;
-        c->arg[m] = (int16_t)ba;
-        /* recurse on the smaller half, loop on the other */
-        if (m - bl < br - m) {
-            conv_dc(c, bl, m - 1, il, ba);
-            bl = m + 1;
-            il = ba;
-        } else {
-            conv_dc(c, m + 1, br, ba, ir);
+        /* the last four elements, overlapping what the loop covered */
+        i = hi - 3;
+        vx__v4d x;
+        V4D_ADD_LOAD(x, src + i, row + i);
+        vx__v4i cur = lane + (vx__v4i){i, i, i, i};
+        vx__v4i k = x > m;
+        m = (vx__v4d)(((vx__v4i)x & k) | ((vx__v4i)m & ~k));
+        idx = (cur & k) | (idx & ~k);
+    }
+    double b01 = m[0] > m[1] ? m[0] : m[1], b23 = m[2] > m[3] ? m[2] : m[3];
+    double bv = b01 > b23 ? b01 : b23;
+    long long ba = hi + 1;
+    for (int l = 0; l < 4; l++) /* lowest index holding the maximum */
+        ba = m[l] == bv && idx[l] < ba ? idx[l] : ba;
+    *val = bv;
+    return (int)ba;
+}
+
+/* A DC node of at most LEAF_T targets [bl, br] with sources [il, ir],
+ * searched in full: for each target b the sources [il, ir] within its band
+ * in ascending order with strict '>' (the leftmost maximum, as the node
+ * search would find it), LEAF_T targets side by side in 4-lane vectors
+ * reading the source-major kernel rows (-inf outside the band).  All
+ * LEAF_T lanes are stored: the lanes past br write junk into the targets
+ * that follow (up to LEAF_T - 1 past the block: best and arg have that
+ * much room), which conv_dc overwrites afterwards. */
+static inline __attribute__((always_inline)) void conv_leaf(const double *src,
+                                                            const double *const *ksrc, int bl,
+                                                            int br, int il, int ir, double *best,
+                                                            int16_t *arg)
+{
+    const int lo = il > bl - VX__PYIN_BAND ? il : bl - VX__PYIN_BAND;
+    const int hi = ir < br + VX__PYIN_BAND ? ir : br + VX__PYIN_BAND;
+    const vx__v4d ninf = {-INFINITY, -INFINITY, -INFINITY, -INFINITY};
+    const vx__v4i ilv = {il, il, il, il};
+    /* four vectors in named variables (an array would live in memory) */
+    vx__v4d m0 = ninf, m1 = ninf, m2 = ninf, m3 = ninf;
+    vx__v4i a0, a1, a2, a3;
+    /* what a node search returns when nothing is finite: its lo */
+#define LEAF_INIT(a, q)                                                                    \
+    do {                                                                                   \
+        const int b0_ = bl + 4 * (q) - VX__PYIN_BAND;                                      \
+        vx__v4i lob_ = (vx__v4i){b0_, b0_ + 1, b0_ + 2, b0_ + 3};                          \
+        vx__v4i g_ = lob_ > ilv;                                                           \
+        (a) = (lob_ & g_) | (ilv & ~g_);                                                   \
+    } while (0)
+    LEAF_INIT(a0, 0);
+    LEAF_INIT(a1, 1);
+    LEAF_INIT(a2, 2);
+    LEAF_INIT(a3, 3);
+#undef LEAF_INIT
+#define LEAF_STEP(m, a, q)                                                                 \
+    do {                                                                                   \
+        vx__v4d x_;                                                                        \
+        memcpy(&x_, k + 4 * (q), sizeof x_);                                               \
+        x_ = sv + x_;                                                                      \
+        vx__v4i g_ = x_ > (m);                                                             \
+        (m) = (vx__v4d)(((vx__v4i)x_ & g_) | ((vx__v4i)(m) & ~g_));                        \
+        (a) = (iv & g_) | ((a) & ~g_);                                                     \
+    } while (0)
+    for (int i = lo; i <= hi; i++) {
+        const double si = src[i];
+        const vx__v4d sv = {si, si, si, si};
+        const vx__v4i iv = {i, i, i, i};
+        const double *k = ksrc[i] + (bl - i);
+        LEAF_STEP(m0, a0, 0);
+        LEAF_STEP(m1, a1, 1);
+        LEAF_STEP(m2, a2, 2);
+        LEAF_STEP(m3, a3, 3);
+    }
+#undef LEAF_STEP
+#define LEAF_STORE(m, a, q)                                                                \
+    do {                                                                                   \
+        vx__v4s a16_ = __builtin_convertvector((a), vx__v4s);                              \
+        memcpy(best + bl + 4 * (q), &(m), sizeof(m));                                      \
+        memcpy(arg + bl + 4 * (q), &a16_, sizeof a16_);                                    \
+    } while (0)
+    LEAF_STORE(m0, a0, 0);
+    LEAF_STORE(m1, a1, 1);
+    LEAF_STORE(m2, a2, 2);
+    LEAF_STORE(m3, a3, 3);
+#undef LEAF_STORE
+}
+
+/* All targets of one block, divide and conquer: target m of a node
+ * [bl, br] with sources [il, ir] is searched over [il, ir] within its band,
+ * then its argmax bounds the sources of the two halves; nodes of at most
+ * LEAF_T targets are leaves, searched in full.  Depth first, left half
+ * first, so the leaves come in ascending order and each one's junk lanes
+ * are overwritten by the leaves after it; the inner nodes' results are
+ * written last.  Lt is the kernel laid out [b][d] so a target's row is
+ * contiguous.  best and arg hold VX__PYIN_N_BINS + LEAF_T entries. */
+static inline __attribute__((always_inline)) void conv_dc(const double *src,
+                                                          const double (*Lt)[BAND_W],
+                                                          const double *const *ksrc,
+                                                          double *best, int16_t *arg)
+{
+    int16_t stk[VX__PYIN_N_BINS][4];
+    int16_t node_m[VX__PYIN_N_BINS], node_a[VX__PYIN_N_BINS];
+    double node_v[VX__PYIN_N_BINS];
+    int sp = 0, nn = 0;
+    stk[0][0] = 0;
+    stk[0][1] = VX__PYIN_N_BINS - 1;
+    stk[0][2] = 0;
+    stk[0][3] = VX__PYIN_N_BINS - 1;
+    sp = 1;
+    while (sp > 0) {
+        sp--;
+        int bl = stk[sp][0], br = stk[sp][1], il = stk[sp][2], ir = stk[sp][3];
+        while (br - bl >= LEAF_T) {
+            int m = (bl + br) / 2;
+            int lo = m - VX__PYIN_BAND > il ? m - VX__PYIN_BAND : il;
+            int hi = m + VX__PYIN_BAND < ir ? m + VX__PYIN_BAND : ir;
+            const double *row = Lt[m] + VX__PYIN_BAND - m;
+            double bv;
+            int ba = range_argmax(src, row, lo, hi, &bv);
+            node_m[nn] = (int16_t)m;
+            node_v[nn] = bv;
+            node_a[nn] = (int16_t)ba;
+            nn++;
+            /* the right half later, the left half now */
+            stk[sp][0] = (int16_t)(m + 1);
+            stk[sp][1] = (int16_t)br;
+            stk[sp][2] = (int16_t)ba;
+            stk[sp][3] = (int16_t)ir;
+            sp++;
             br = m - 1;
             ir = ba;
         }
+        if (bl <= br)
+            conv_leaf(src, ksrc, bl, br, il, ir, best, arg);
+    }
+    for (int j = 0; j < nn; j++) {
+        best[node_m[j]] = node_v[j];
+        arg[node_m[j]] = node_a[j];
     }
 }
 
@@ -773,7 +1002,7 @@ static int first_argmax(const double *x, int n)
     return 0;
 }
 
-VX__HOT static void forward_step(vx__viterbi *v, uint16_t *bp)
+VX__HOT static void forward_step(vx__viterbi *v, const vx__pyin_obs *obs, uint16_t *bp)
 {
     const vx__pyin_tables *t = v->t;
     const double *V = v->val, *U = v->val + VX__PYIN_N_BINS;
@@ -790,15 +1019,14 @@ VX__HOT static void forward_step(vx__viterbi *v, uint16_t *bp)
      * from the exact table of the transition actually taken.  The result
      * is written as if the unvoiced source won everywhere; the voiced
      * sources and the out-of-band floor then overwrite where they win. */
-    double bestU[VX__PYIN_N_BINS];
-    int16_t argU[VX__PYIN_N_BINS];
-    conv_ctx cu = {U, t->lstay_t, bestU, argU};
-    conv_dc(&cu, 0, n - 1, 0, n - 1);
+    double bestU[VX__PYIN_N_BINS + LEAF_T];
+    int16_t argU[VX__PYIN_N_BINS + LEAF_T];
+    conv_dc(U, t->lstay_t, t->ksrc, bestU, argU);
     double xuV[VX__PYIN_N_BINS], xuU[VX__PYIN_N_BINS]; /* to voiced / unvoiced b */
     double xu_min = INFINITY;
     for (int b = 0; b < n; b++) {
         int iu = argU[b];
-        double xv = U[iu] + t->lswitch_t[b][iu - b + VX__PYIN_BAND];
+        double xv = U[iu] + t->kswsrc[iu][b - iu];
         double xu = bestU[b]; /* = U[iu] + lstay_t[b][iu - b + BAND] */
         xuV[b] = xv;
         xuU[b] = xu;
@@ -823,9 +1051,10 @@ VX__HOT static void forward_step(vx__viterbi *v, uint16_t *bp)
     const double theta = xu_min - t->kmax_all - 1.0;
     int sig[VX__PYIN_N_BINS];
     int nsig = 0;
-    for (int i = 0; i < n; i++)
-        if (V[i] >= theta)
-            sig[nsig++] = i;
+    for (int i = 0; i < n; i++) { /* branch-free compaction */
+        sig[nsig] = i;
+        nsig += V[i] >= theta;
+    }
     double hv[VX__PYIN_N_BINS];
     int16_t av[VX__PYIN_N_BINS];
     int lo_t = n, hi_t = -1; /* targets reached by a significant source */
@@ -842,7 +1071,7 @@ VX__HOT static void forward_step(vx__viterbi *v, uint16_t *bp)
         const int e0 = i < VX__PYIN_BAND ? VX__PYIN_BAND - i : 0;
         const int e1 = i + VX__PYIN_BAND >= n ? n - 1 - i + VX__PYIN_BAND : BAND_W - 1;
         const double vi = V[i];
-        const double *ls = t->lstay_s[i];
+        const double *ls = t->ksrc[i] - VX__PYIN_BAND; /* [e]: to target i - BAND + e */
         double *h = hv + i - VX__PYIN_BAND;
         int16_t *a = av + i - VX__PYIN_BAND;
         for (int e = e0; e <= e1; e++) {
@@ -864,8 +1093,8 @@ VX__HOT static void forward_step(vx__viterbi *v, uint16_t *bp)
                 int i = sig[k];
                 if (i < b - VX__PYIN_BAND || i > b + VX__PYIN_BAND)
                     continue;
-                double xs = V[i] + t->lstay_t[b][i - b + VX__PYIN_BAND];
-                double xw = V[i] + t->lswitch_t[b][i - b + VX__PYIN_BAND];
+                double xs = V[i] + t->ksrc[i][b - i];
+                double xw = V[i] + t->kswsrc[i][b - i];
                 ub_stay = xs > ub_stay ? xs : ub_stay;
                 ub_sw = xw > ub_sw ? xw : ub_sw;
             }
@@ -875,12 +1104,12 @@ VX__HOT static void forward_step(vx__viterbi *v, uint16_t *bp)
         if (iv < 0)
             continue;
         /* voiced sources have the lower state indices: they win ties */
-        double xv = V[iv] + t->lstay_t[b][iv - b + VX__PYIN_BAND];
+        double xv = V[iv] + t->ksrc[iv][b - iv];
         if (xv >= xuV[b]) {
             best[b] = xv;
             bp[b] = (uint16_t)iv;
         }
-        xv = V[iv] + t->lswitch_t[b][iv - b + VX__PYIN_BAND];
+        xv = V[iv] + t->kswsrc[iv][b - iv];
         if (xv >= xuU[b]) {
             best[n + b] = xv;
             bp[n + b] = (uint16_t)iv;
@@ -900,8 +1129,14 @@ VX__HOT static void forward_step(vx__viterbi *v, uint16_t *bp)
             }
         }
     }
-    for (int s = 0; s < VX__PYIN_N_STATES; s++)
-        v->nval[s] = v->lobs[s] + best[s];
+    /* nval = log observation + best, as one dense sum would give it */
+    double *nv = v->nval;
+    for (int b = 0; b < n; b++)
+        nv[b] = t->log_tiny + best[b];
+    for (int c = 0; c < obs->n; c++)
+        nv[obs->bin[c]] = v->lcand[c] + best[obs->bin[c]];
+    for (int b = 0; b < n; b++)
+        nv[n + b] = v->lu + best[n + b];
 }
 
 int vx__viterbi_push(vx__viterbi *v, const vx__pyin_obs *obs)
@@ -909,13 +1144,11 @@ int vx__viterbi_push(vx__viterbi *v, const vx__pyin_obs *obs)
     if (!v || !obs)
         return VX_EINVAL;
     const vx__pyin_tables *t = v->t;
-    for (int b = 0; b < VX__PYIN_N_BINS; b++)
-        v->lobs[b] = t->log_tiny;
+    if (obs->n < 0 || obs->n > VX__PYIN_MAX_CAND)
+        return VX_EINVAL;
     for (int c = 0; c < obs->n; c++)
-        v->lobs[obs->bin[c]] = log(obs->prob[c] + DBL_MIN);
-    double lu = log((1.0 - obs->voiced_prob) / VX__PYIN_N_BINS + DBL_MIN);
-    for (int b = 0; b < VX__PYIN_N_BINS; b++)
-        v->lobs[VX__PYIN_N_BINS + b] = lu;
+        v->lcand[c] = log(obs->prob[c] + DBL_MIN);
+    v->lu = log((1.0 - obs->voiced_prob) / VX__PYIN_N_BINS + DBL_MIN);
 
     size_t pending = v->n_frames - v->n_decided;
     if (pending == v->bp_cap) {
@@ -929,15 +1162,19 @@ int vx__viterbi_push(vx__viterbi *v, const vx__pyin_obs *obs)
     uint16_t *bp = v->bp + pending * VX__PYIN_N_STATES;
     if (v->n_frames == 0) {
         for (int b = 0; b < VX__PYIN_N_BINS; b++) {
-            v->val[b] = v->lobs[b] + t->log_init;
-            v->val[VX__PYIN_N_BINS + b] = v->lobs[VX__PYIN_N_BINS + b] + t->log_init;
+            v->val[b] = t->log_tiny + t->log_init;
+            v->val[VX__PYIN_N_BINS + b] = v->lu + t->log_init;
         }
+        for (int c = 0; c < obs->n; c++)
+            v->val[obs->bin[c]] = v->lcand[c] + t->log_init;
         memset(bp, 0, VX__PYIN_N_STATES * sizeof *bp);
         v->n_frames = 1;
         return VX_OK;
     }
-    forward_step(v, bp);
-    memcpy(v->val, v->nval, sizeof v->val);
+    forward_step(v, obs, bp);
+    double *tmp = v->val;
+    v->val = v->nval;
+    v->nval = tmp;
     v->n_frames++;
     if (v->n_frames % CONVERGE_EVERY == 0)
         return try_converge(v);

@@ -41,10 +41,14 @@
  *    but each bin lies in at most two adjacent triangles (about 2000
  *    non-zeros in all, 1.5% of the matrix), so each filter is stored as its
  *    first non-zero bin and a packed run of weights: the per-frame product
- *    touches ~2000 weights instead of 131k.  The dot products accumulate in
- *    double and round once to float32 (librosa uses a float32 sgemm whose
- *    addition order cannot be reproduced; both are within float32 rounding
- *    of the exact sum).
+ *    touches ~2000 weights instead of 131k.  For the product the runs are
+ *    also packed by groups of four filters, zero-padded to the group's
+ *    longest run, so four sums advance side by side in one vector (two
+ *    groups at a time); each sum keeps its own order, and the padding only
+ *    adds +0 to a sum of non-negative terms, which leaves it unchanged.
+ *    The dot products accumulate in double and round once to float32
+ *    (librosa uses a float32 sgemm whose addition order cannot be
+ *    reproduced; both are within float32 rounding of the exact sum).
  *  - power_to_db(ref=1.0, amin=1e-10): 10*log10(max(float32(1e-10), P)) in
  *    float32 (log10 in double -- ln(x)/ln(10), the double rounding error
  *    is far below float32's -- rounded to float32, then 10.0f*x like numpy);
@@ -56,6 +60,10 @@
  *    The orthonormal scale factors are folded into one cosine table built
  *    once per process with pthread_once and read-only afterwards, so it is
  *    safe to share between threads.
+ *  - The loops without libm calls (window, |X|, centroid, mel products,
+ *    DCT) are built for AVX2 too and picked at run time (VX__HOT); the
+ *    power_to_db logs stay in default-ISA code.  Every lane does the same
+ *    IEEE operations in the same order, so both builds give the same bits.
  *  - No allocation per frame: buffers live in the object (FFTW-aligned for
  *    the transform); the plan is made once (FFTW_ESTIMATE, so every run and
  *    every object uses the same algorithm and gives the same bits) under
@@ -76,10 +84,17 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <fftw3.h>
 
 #include "core/fftw_lock.h"
+#include "core/simd.h"
+
+/* Per-frame loops without libm calls are marked VX__HOT (core/simd.h); the
+ * mel dB log stays in default-ISA code (vx__spectral_frame), see there. */
+
+typedef double vx__v4d __attribute__((vector_size(32)));
 
 #define VX__PI 3.14159265358979323846
 #define VX__LOG10_E 0.43429448190325182765 /* 1/ln(10) */
@@ -87,6 +102,11 @@
 #define VX__DCT_STRIDE 16 /* table row padded for vectorisation */
 /* Each FFT bin has a non-zero weight in at most two adjacent triangles. */
 #define VX__MEL_NNZ_MAX (2 * VX__N_BINS)
+/* The mel products run four filters side by side (see vx__build_mel). */
+#define VX__MEL_LANES 4
+#define VX__MEL_GROUPS (VX__N_MELS / VX__MEL_LANES)
+#define VX__MEL_PACK_MAX (VX__MEL_LANES * VX__MEL_NNZ_MAX)
+#define VX__POWER_PAD 256 /* zeros after the power spectrum for padded lanes */
 
 /* Define VX_SPECTRAL_FFT_DOUBLE=1 (and link libfftw3) for librosa's float64
  * FFT; otherwise the float32 FFTW (libfftw3f) is used. */
@@ -110,12 +130,19 @@ struct vx__spectral {
     double window[VX__N_FFT];     /* periodic Hann, float64 as in scipy */
     double freq[VX__N_BINS];      /* np.fft.rfftfreq(2048, 1/sr) */
     float mag[VX__N_BINS];        /* |X| of the current frame */
-    float power[VX__N_BINS];      /* |X|^2 of the current frame */
+    float power[VX__N_BINS + VX__POWER_PAD]; /* |X|^2 of the current frame, zero tail */
     double prod[VX__N_BINS];      /* freq * Snorm of the current frame */
     int mel_lo[VX__N_MELS];       /* first bin with a non-zero weight */
     int mel_len[VX__N_MELS];      /* number of weights from mel_lo (0: empty) */
     int mel_off[VX__N_MELS];      /* offset of the run in mel_w */
     float mel_w[VX__MEL_NNZ_MAX];
+    /* the same weights packed by groups of four consecutive filters:
+     * group g holds mel_glen[g] rows of four weights (one per filter,
+     * filter 4g + l reads power[mel_lo[4g + l] + j] in row j), each
+     * filter's run zero-padded at its end to the group's longest run */
+    int mel_glen[VX__MEL_GROUPS];
+    int mel_goff[VX__MEL_GROUPS]; /* offset in rows in mel_w4 */
+    float mel_w4[VX__MEL_PACK_MAX];
 };
 
 /* ---------------------------------------------------------------- */
@@ -123,7 +150,7 @@ struct vx__spectral {
 /* ---------------------------------------------------------------- */
 #define VX__PW_BLOCKSIZE 128
 
-static double vx__pairwise_sum_d(const double *a, int n)
+VX__HOT static double vx__pairwise_sum_d(const double *a, int n)
 {
     if (n < 8) {
         double res = -0.0;
@@ -150,7 +177,7 @@ static double vx__pairwise_sum_d(const double *a, int n)
 }
 
 /* Same on float32 data summed in float64 (np.sum(S.astype(float))). */
-static double vx__pairwise_sum_f(const float *a, int n)
+VX__HOT static double vx__pairwise_sum_f(const float *a, int n)
 {
     if (n < 8) {
         double res = -0.0;
@@ -256,6 +283,31 @@ static int vx__build_mel(vx__spectral *s)
         }
         nnz += len;
     }
+    /* Pack by groups of four filters.  Each filter keeps its own sum in its
+     * own order (weights j = 0, 1, ... of its run); the padding only appends
+     * terms 0 * power = +0 to a sum of non-negative products, which leaves
+     * it unchanged, so a filter's value is the same as from its own run. */
+    int rows = 0;
+    for (int g = 0; g < VX__MEL_GROUPS; g++) {
+        int glen = 0;
+        for (int l = 0; l < VX__MEL_LANES; l++) {
+            int i = g * VX__MEL_LANES + l;
+            glen = s->mel_len[i] > glen ? s->mel_len[i] : glen;
+        }
+        if ((rows + glen) * VX__MEL_LANES > VX__MEL_PACK_MAX)
+            return -1;
+        s->mel_glen[g] = glen;
+        s->mel_goff[g] = rows;
+        for (int l = 0; l < VX__MEL_LANES; l++) {
+            int i = g * VX__MEL_LANES + l;
+            if (s->mel_lo[i] + glen > VX__N_BINS + VX__POWER_PAD)
+                return -1;
+            for (int j = 0; j < glen; j++)
+                s->mel_w4[(rows + j) * VX__MEL_LANES + l] =
+                    j < s->mel_len[i] ? s->mel_w[s->mel_off[i] + j] : 0.0f;
+        }
+        rows += glen;
+    }
     return 0;
 }
 
@@ -282,19 +334,40 @@ static void vx__dct_init(void)
     }
 }
 
-void vx__mfcc_from_mel_db(const float *mel_db, float floor_db, float *mfcc13)
+/* The 13 DCT sums, each in order over m, four k at a time in vectors
+ * (named variables, so they stay in registers). */
+
+VX__HOT static void vx__dct13(const float *mel_db, float floor_db, float *mfcc13)
 {
-    double acc[VX__DCT_STRIDE] = {0};
-    pthread_once(&vx__dct_once, vx__dct_init);
+    vx__v4d a0 = {0.0, 0.0, 0.0, 0.0}, a1 = a0, a2 = a0, a3 = a0;
     for (int m = 0; m < VX__N_MELS; m++) {
         /* np.maximum(log_spec, log_spec.max() - top_db) */
-        const double x = (double)(mel_db[m] > floor_db ? mel_db[m] : floor_db);
-        const double *row = vx__dct_tab[m];
-        for (int k = 0; k < VX__DCT_STRIDE; k++)
-            acc[k] += x * row[k];
+        const float c = mel_db[m] > floor_db ? mel_db[m] : floor_db;
+        const double x = (double)c;
+        const vx__v4d xv = {x, x, x, x};
+        vx__v4d r0, r1, r2, r3;
+        memcpy(&r0, &vx__dct_tab[m][0], sizeof r0);
+        memcpy(&r1, &vx__dct_tab[m][4], sizeof r1);
+        memcpy(&r2, &vx__dct_tab[m][8], sizeof r2);
+        memcpy(&r3, &vx__dct_tab[m][12], sizeof r3);
+        a0 += xv * r0;
+        a1 += xv * r1;
+        a2 += xv * r2;
+        a3 += xv * r3;
     }
+    double acc[VX__DCT_STRIDE];
+    memcpy(&acc[0], &a0, sizeof a0);
+    memcpy(&acc[4], &a1, sizeof a1);
+    memcpy(&acc[8], &a2, sizeof a2);
+    memcpy(&acc[12], &a3, sizeof a3);
     for (int k = 0; k < VX__N_DCT; k++)
         mfcc13[k] = (float)acc[k];
+}
+
+void vx__mfcc_from_mel_db(const float *mel_db, float floor_db, float *mfcc13)
+{
+    pthread_once(&vx__dct_once, vx__dct_init);
+    vx__dct13(mel_db, floor_db, mfcc13);
 }
 
 /* ---------------------------------------------------------------- */
@@ -363,28 +436,30 @@ void vx__spectral_free(vx__spectral *s)
 }
 
 /* |X| of bin k as float32 from the complex64 value (np.abs -> hypotf). */
-static inline float vx__bin_mag(vx__fft_cplx *out, int k)
+static inline float vx__bin_mag(const vx__fft_cplx *out, int k)
 {
     double re = (double)(float)out[k][0];
     double im = (double)(float)out[k][1];
     return (float)sqrt(re * re + im * im);
 }
 
-void vx__spectral_frame(vx__spectral *s, const float *frame,
-                        double *centroid_hz, float *mel_db)
+/* float64 window times float32 frame (rounded to float32 for fftw3f). */
+VX__HOT static void vx__spectral_window(vx__spectral *s, const float *frame)
 {
-    enum { NB = VX__N_BINS, NB4 = VX__N_BINS - 1 }; /* NB4 = 1024, vector body */
     vx__fft_real *restrict in = s->in;
     const double *restrict win = s->window;
-    float *restrict mag = s->mag;
-    float *restrict pw = s->power;
-
-    /* float64 window times float32 frame (rounded to float32 for fftw3f) */
     for (int n = 0; n < VX__N_FFT; n++)
         in[n] = (vx__fft_real)(win[n] * (double)frame[n]);
-    VX__FFTW(execute_dft_r2c)(s->plan, in, s->out);
+}
 
-    vx__fft_cplx *restrict out = s->out;
+/* Everything after the transform except the logarithms: |X|, |X|^2, the
+ * centroid and the mel powers (float32, before the amin floor). */
+VX__HOT static void vx__spectral_post(vx__spectral *s, double *centroid_hz, float *mel_pow)
+{
+    enum { NB = VX__N_BINS, NB4 = VX__N_BINS - 1 }; /* NB4 = 1024, vector body */
+    float *restrict mag = s->mag;
+    float *restrict pw = s->power;
+    const vx__fft_cplx *restrict out = s->out;
     for (int k = 0; k < NB4; k++)
         mag[k] = vx__bin_mag(out, k);
     mag[NB - 1] = vx__bin_mag(out, NB - 1);
@@ -405,18 +480,61 @@ void vx__spectral_frame(vx__spectral *s, const float *frame,
         *centroid_hz = vx__pairwise_sum_d(prod, NB);
     }
 
-    /* mel power (sparse filterbank), then power_to_db(ref=1, amin=1e-10) */
+    /* mel power: four filters at a time (one vector of four sums), two
+     * groups side by side so that two addition chains are in flight; each
+     * filter is summed in double in its own order (j ascending) and rounded
+     * once to float32 */
+    if (mel_pow) {
+        for (int g = 0; g < VX__MEL_GROUPS; g += 2) {
+            vx__v4d a = {0.0, 0.0, 0.0, 0.0}, b = a;
+            const float *wa = s->mel_w4 + (size_t)s->mel_goff[g] * VX__MEL_LANES;
+            const float *wb = s->mel_w4 + (size_t)s->mel_goff[g + 1] * VX__MEL_LANES;
+            const int ia = g * VX__MEL_LANES, ib = ia + VX__MEL_LANES;
+            const float *pa0 = pw + s->mel_lo[ia], *pa1 = pw + s->mel_lo[ia + 1];
+            const float *pa2 = pw + s->mel_lo[ia + 2], *pa3 = pw + s->mel_lo[ia + 3];
+            const float *pb0 = pw + s->mel_lo[ib], *pb1 = pw + s->mel_lo[ib + 1];
+            const float *pb2 = pw + s->mel_lo[ib + 2], *pb3 = pw + s->mel_lo[ib + 3];
+            const int la = s->mel_glen[g], lb = s->mel_glen[g + 1];
+            const int lc = la < lb ? la : lb;
+            int j = 0;
+#define MEL_TERM(acc, w, p0, p1, p2, p3)                                                   \
+    do {                                                                                   \
+        const vx__v4d wv_ = {(double)(w)[4 * j], (double)(w)[4 * j + 1],                   \
+                             (double)(w)[4 * j + 2], (double)(w)[4 * j + 3]};               \
+        const vx__v4d pv_ = {(double)(p0)[j], (double)(p1)[j], (double)(p2)[j],            \
+                             (double)(p3)[j]};                                             \
+        (acc) += wv_ * pv_;                                                                \
+    } while (0)
+            for (; j < lc; j++) {
+                MEL_TERM(a, wa, pa0, pa1, pa2, pa3);
+                MEL_TERM(b, wb, pb0, pb1, pb2, pb3);
+            }
+            for (; j < la; j++)
+                MEL_TERM(a, wa, pa0, pa1, pa2, pa3);
+            for (j = lc; j < lb; j++)
+                MEL_TERM(b, wb, pb0, pb1, pb2, pb3);
+#undef MEL_TERM
+            for (int l = 0; l < VX__MEL_LANES; l++) {
+                mel_pow[ia + l] = (float)a[l];
+                mel_pow[ib + l] = (float)b[l];
+            }
+        }
+    }
+}
+
+void vx__spectral_frame(vx__spectral *s, const float *frame,
+                        double *centroid_hz, float *mel_db)
+{
+    float mel_pow[VX__N_MELS];
+    vx__spectral_window(s, frame);
+    VX__FFTW(execute_dft_r2c)(s->plan, s->in, s->out);
+    vx__spectral_post(s, centroid_hz, mel_db ? mel_pow : NULL);
+
+    /* power_to_db(ref=1, amin=1e-10); libm's log, in default-ISA code */
     if (mel_db) {
         const float amin = (float)1e-10;
         for (int i = 0; i < VX__N_MELS; i++) {
-            const float *w = s->mel_w + s->mel_off[i];
-            const float *p = pw + s->mel_lo[i];
-            const int len = s->mel_len[i];
-            double acc = 0.0;
-            for (int j = 0; j < len; j++)
-                acc += (double)w[j] * (double)p[j];
-            float x = (float)acc;
-            x = x > amin ? x : amin;
+            float x = mel_pow[i] > amin ? mel_pow[i] : amin;
             mel_db[i] = 10.0f * (float)(log((double)x) * VX__LOG10_E);
         }
     }

@@ -12,7 +12,10 @@
  * Container problems found at open are held back and reported by the
  * first read, as ETRUNC, before any sample is returned.  The reader owns three fixed-size buffers (native interleaved
  * frames, their mono mix, resampler output), so its memory does not grow
- * with the file length.
+ * with the file length; mono input is decoded straight into the mix
+ * buffer, and a read of at least a stage's worth resamples straight into
+ * the caller's buffer (soxr's output stream does not depend on how it is
+ * drained), so the samples are not copied on the way.
  *
  * Parity with librosa.load(path, sr=22050) (librosa 0.11, soundfile, python
  * -soxr), as read from their sources:
@@ -324,8 +327,9 @@ void vx_audio_reader_free(vx_audio_reader *r)
         soxr_delete(r->soxr);
     if (r->src.fd >= 0)
         close(r->src.fd);
+    if (r->mono != r->native)
+        free(r->mono);
     free(r->native);
-    free(r->mono);
     free(r->stage);
     free(r);
 }
@@ -439,7 +443,8 @@ static int vx__reader_start(vx_audio_reader *r, vx_error *err)
     }
     r->native_frames = VX__NATIVE_SAMPLES / (size_t)in->channels;
     r->native = malloc(r->native_frames * (size_t)in->channels * sizeof(float));
-    r->mono = malloc(r->native_frames * sizeof(float));
+    /* mono input is its own mix: decode straight into the mono buffer */
+    r->mono = in->channels == 1 ? r->native : malloc(r->native_frames * sizeof(float));
     r->stage = malloc(VX__STAGE_SAMPLES * sizeof(float));
     if (!r->native || !r->mono || !r->stage)
         return vx__error_set(err, VX_ENOMEM, "%s: out of memory for buffers",
@@ -609,7 +614,7 @@ static int vx__reader_pull(vx_audio_reader *r, vx_error *err)
     const float *in = r->native;
     size_t n = (size_t)got;
     if (ch == 1) {
-        memcpy(r->mono, in, n * sizeof(float));
+        /* r->mono is r->native: nothing to mix */
     } else {
         const float div = (float)ch;
         for (size_t i = 0; i < n; i++) {
@@ -726,6 +731,25 @@ int vx_audio_reader_read(vx_audio_reader *r, float *buf, size_t max,
             r->n_out += k;
             n += k;
             continue;
+        }
+        if (r->soxr && !r->done && r->mono_pos < r->mono_len && max - n >= VX__STAGE_SAMPLES) {
+            /* Resample straight into the caller's buffer (saves a copy
+             * through the stage; the output stream does not depend on how
+             * it is drained).  Input is pending, so the file has not
+             * reached EOF and no fix_length trim applies yet. */
+            size_t idone = 0, odone = 0;
+            soxr_error_t e = soxr_process(r->soxr, r->mono + r->mono_pos,
+                                          r->mono_len - r->mono_pos, &idone,
+                                          buf + n, max - n, &odone);
+            if (e)
+                return vx__reader_fail(r, err, VX_EINTERNAL,
+                                       "resampler error: %s", e);
+            r->mono_pos += idone;
+            r->n_out += odone;
+            n += odone;
+            if (idone || odone)
+                continue;
+            /* no progress (not expected): go through the stage below */
         }
         if (r->done) {
             /* fix_length pad: zeros up to the librosa length */

@@ -14,10 +14,14 @@
  * with SPTK's two-stage structure and Pade coefficients of order 5;
  * tests/unit/tts/test_convert.c checks them against SPTK itself (the MLSA
  * output is bit-identical).  The hot loops (MLSA filter, unwarp filter,
- * WSOLA search, band-fill FIR, FFT butterflies) run independent chains side
- * by side, in GCC/clang vector lanes where it helps, but every value keeps
- * the operations and order of the plain code, so results are the same
- * bytes; vx__cv_mlsa_filter_ref keeps the line-by-line SPTK port.
+ * WSOLA search, band-fill FIR, FFT butterflies, the resampler's taps, the
+ * freqt matrix product) run independent chains side by side, in GCC/clang
+ * vector lanes where it helps (4-double lanes in AVX2 clones picked at run
+ * time on x86-64), but every value keeps the operations and order of the
+ * plain code (no FMA, no reassociation), so results are the same bytes on
+ * every CPU; vx__cv_mlsa_filter_ref keeps the line-by-line SPTK port, and
+ * vx__cv_vr_resample_ref and vx__cv_wsola_ref the plain resampler and
+ * WSOLA search, which the unit test holds the fast ones to.
  *
  * Spectral envelope: CheapTrick (M. Morise, "CheapTrick, a spectral
  * envelope estimator for high-quality speech synthesis", Speech
@@ -44,8 +48,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/simd.h"
 #include "tts/convert_dsp.h"
 #include "voxclone/voxclone.h"
+
+/* AVX2 kernels, picked at run time (GCC/clang on x86-64); every lane
+ * computes what the scalar code computes (no FMA: "avx2" does not enable
+ * it, and C11 mode does not contract), so results do not depend on the
+ * CPU. */
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__) && !defined(VX_NO_AVX2)
+#include <immintrin.h>
+#define VX__CV_X86 1
+/* kernels only for AVX2, called after cv_have_avx2(); without AVX a
+ * 4-double generic vector lives in memory (GCC gives it no register mode),
+ * so those callers keep the 2-double or scalar code for other CPUs */
+#define VX__CV_AVX2 __attribute__((target("avx2")))
+/* (libgcc's constructor has filled in the CPU model before any of this
+ * runs; no __builtin_cpu_init here, which would write it again from every
+ * thread) */
+static int cv_have_avx2(void)
+{
+    return __builtin_cpu_supports("avx2") != 0;
+}
+#endif
 
 #ifndef M_PI
 #define M_PI 3.14159265358979323846
@@ -54,6 +79,12 @@
 /* two doubles (GCC/clang vector extension, SSE2 on x86-64): element-wise
  * IEEE operations, so lanes compute exactly what scalar code would */
 typedef double vx__cv_v2d __attribute__((vector_size(16)));
+/* four doubles: one AVX register in the AVX2 clones (VX__HOT_PLAIN), two SSE2
+ * registers otherwise */
+typedef double vx__cv_v4d __attribute__((vector_size(32)));
+
+/* Loops in vector lanes are marked VX__HOT / VX__HOT_PLAIN (core/simd.h:
+ * AVX2 clones picked at run time, no libm calls inside). */
 
 /* ------------------------------------------------------------------------ */
 /* FFT                                                                       */
@@ -68,7 +99,9 @@ int vx__cv_fft_init(vx__cv_fft *f, size_t n)
     f->tw = malloc(n * sizeof *f->tw);
     f->rev = malloc(n * sizeof *f->rev);
     f->rtw = malloc(2 * n * sizeof *f->rtw);
-    if (!f->tw || !f->rev || !f->rtw) {
+    f->stw = malloc(2 * n * sizeof *f->stw);
+    f->swp = malloc(n * sizeof *f->swp); /* at most n / 2 pairs */
+    if (!f->tw || !f->rev || !f->rtw || !f->stw || !f->swp) {
         vx__cv_fft_free(f);
         return VX_ENOMEM;
     }
@@ -78,6 +111,14 @@ int vx__cv_fft_init(vx__cv_fft *f, size_t n)
     for (i = 0; i < n / 2; i++) {
         f->tw[i] = cos(2.0 * M_PI * (double)i / (double)n);
         f->tw[n / 2 + i] = sin(2.0 * M_PI * (double)i / (double)n);
+    }
+    /* per stage of half-length h: h cosines then h sines, at 2 (h - 1) */
+    for (size_t h = 1; h < n; h <<= 1) {
+        const size_t step = n / (2 * h);
+        for (i = 0; i < h; i++) {
+            f->stw[2 * (h - 1) + i] = f->tw[i * step];
+            f->stw[2 * (h - 1) + h + i] = f->tw[n / 2 + i * step];
+        }
     }
     for (i = 0; i < n; i++) {
         f->rtw[i] = cos(M_PI * (double)i / (double)n);
@@ -90,6 +131,11 @@ int vx__cv_fft_init(vx__cv_fft *f, size_t n)
             v >>= 1;
         }
         f->rev[i] = r;
+        if (r > i) {
+            f->swp[2 * f->nswp] = i;
+            f->swp[2 * f->nswp + 1] = r;
+            f->nswp++;
+        }
     }
     return VX_OK;
 }
@@ -101,40 +147,61 @@ void vx__cv_fft_free(vx__cv_fft *f)
     free(f->tw);
     free(f->rev);
     free(f->rtw);
+    free(f->stw);
+    free(f->swp);
+    f->stw = NULL;
+    f->swp = NULL;
+    f->nswp = 0;
     f->tw = NULL;
     f->rev = NULL;
     f->rtw = NULL;
     f->n = 0;
 }
 
-void vx__cv_fft_run(const vx__cv_fft *f, double *re, double *im, int inverse)
+/* Stages of half-length >= 4 take four butterflies per vector, with the
+ * stage's twiddles read contiguously from f->stw; every butterfly keeps the
+ * operations of the plain radix-2 loop (twiddle sgn * sin, products, then
+ * sums), so the output is the same bytes on every CPU. */
+VX__HOT_PLAIN void vx__cv_fft_run(const vx__cv_fft *f, double *re, double *im, int inverse)
 {
     const size_t n = f->n;
     const double sgn = inverse ? 1.0 : -1.0;
     size_t i, len;
-    for (i = 0; i < n; i++) {
-        size_t j = f->rev[i];
-        if (j > i) {
-            double t = re[i];
-            re[i] = re[j];
-            re[j] = t;
-            t = im[i];
-            im[i] = im[j];
-            im[j] = t;
-        }
+    /* bit reversal: the pairs i < rev[i], listed at init (a branch on
+     * rev[i] > i per element mispredicted about every other time) */
+    for (i = 0; i < f->nswp; i++) {
+        const size_t a = f->swp[2 * i], b = f->swp[2 * i + 1];
+        double t = re[a];
+        re[a] = re[b];
+        re[b] = t;
+        t = im[a];
+        im[a] = im[b];
+        im[b] = t;
     }
     for (len = 2; len <= n; len <<= 1) {
         const size_t half = len / 2, step = n / len;
         size_t s, k;
-        if (half >= 2) {
-            /* two butterflies per vector: the same operations per lane */
+        if (half == 1) {
+            const double wr = f->tw[0], wi = sgn * f->tw[n / 2];
+            for (s = 0; s < n; s += 2) {
+                const double xr = re[s + 1] * wr - im[s + 1] * wi;
+                const double xi = re[s + 1] * wi + im[s + 1] * wr;
+                re[s + 1] = re[s] - xr;
+                im[s + 1] = im[s] - xi;
+                re[s] += xr;
+                im[s] += xi;
+            }
+            continue;
+        }
+        if (half >= 4) {
+            const double *wc = f->stw + 2 * (half - 1), *ws = wc + half;
             for (s = 0; s < n; s += len) {
-                for (k = 0; k < half; k += 2) {
-                    const vx__cv_v2d wr = {f->tw[k * step], f->tw[(k + 1) * step]};
-                    const vx__cv_v2d wi = sgn * (vx__cv_v2d){f->tw[n / 2 + k * step],
-                                                             f->tw[n / 2 + (k + 1) * step]};
+                for (k = 0; k < half; k += 4) {
                     const size_t a = s + k, b = a + half;
-                    vx__cv_v2d ra, ia, rb, ib, xr, xi;
+                    vx__cv_v4d wr, wi, ra, ia, rb, ib, xr, xi;
+                    memcpy(&wr, wc + k, sizeof wr);
+                    memcpy(&wi, ws + k, sizeof wi);
+                    wi = sgn * wi;
                     memcpy(&ra, re + a, sizeof ra);
                     memcpy(&ia, im + a, sizeof ia);
                     memcpy(&rb, re + b, sizeof rb);
@@ -153,22 +220,36 @@ void vx__cv_fft_run(const vx__cv_fft *f, double *re, double *im, int inverse)
             }
             continue;
         }
-        for (s = 0; s < n; s += len) {
-            for (k = 0; k < half; k++) {
-                const double wr = f->tw[k * step], wi = sgn * f->tw[n / 2 + k * step];
-                const size_t a = s + k, b = a + half;
-                const double xr = re[b] * wr - im[b] * wi;
-                const double xi = re[b] * wi + im[b] * wr;
-                re[b] = re[a] - xr;
-                im[b] = im[a] - xi;
-                re[a] += xr;
-                im[a] += xi;
+        {
+            /* half == 2: two butterflies per vector, the same operations
+             * per lane */
+            for (s = 0; s < n; s += len) {
+                const vx__cv_v2d wr = {f->tw[0], f->tw[step]};
+                const vx__cv_v2d wi = sgn * (vx__cv_v2d){f->tw[n / 2], f->tw[n / 2 + step]};
+                const size_t a = s, b = a + half;
+                vx__cv_v2d ra, ia, rb, ib, xr, xi;
+                memcpy(&ra, re + a, sizeof ra);
+                memcpy(&ia, im + a, sizeof ia);
+                memcpy(&rb, re + b, sizeof rb);
+                memcpy(&ib, im + b, sizeof ib);
+                xr = rb * wr - ib * wi;
+                xi = rb * wi + ib * wr;
+                rb = ra - xr;
+                ib = ia - xi;
+                ra += xr;
+                ia += xi;
+                memcpy(re + a, &ra, sizeof ra);
+                memcpy(im + a, &ia, sizeof ia);
+                memcpy(re + b, &rb, sizeof rb);
+                memcpy(im + b, &ib, sizeof ib);
             }
         }
     }
 }
 
-void vx__cv_rfft(const vx__cv_fft *f, const double *x, double *re, double *im, double *work)
+/* (the loops are element-wise: GCC's vectoriser keeps every operation) */
+VX__HOT void vx__cv_rfft(const vx__cv_fft *f, const double *x, double *re, double *im,
+                                double *work)
 {
     const size_t h = f->n;
     double *zr = work, *zi = work + h;
@@ -278,12 +359,103 @@ static double track_f0(const double *f0, size_t n, size_t hop, double c)
     return f0[fr < 0.5 ? i0 : i1];
 }
 
+/* The freqt matrix transposed, AT_W doubles per cepstral index i (the
+ * VX__CV_DIM outputs, zero padded to whole vectors). */
+#define AT_W 28
+
+/* out[m] = sum_{i <= n} A[m][i] c[i] for m < VX__CV_DIM, A stored
+ * transposed (At[i * AT_W + m]): the 25 dot products side by side in vector
+ * lanes, each summed in index order as the plain loop sums it (the plain
+ * loop ran one 385-long dependency chain per row, half of the analysis
+ * time). */
+VX__HOT_PLAIN static void ct_matvec(const double *At, const double *c, size_t n, double *out)
+{
+    vx__cv_v4d a[AT_W / 4];
+    double o[AT_W];
+    size_t i;
+    int l;
+    for (l = 0; l < AT_W / 4; l++)
+        a[l] = (vx__cv_v4d){0.0, 0.0, 0.0, 0.0};
+    for (i = 0; i <= n; i++) {
+        const double ci = c[i];
+        const double *r = At + i * AT_W;
+        for (l = 0; l < AT_W / 4; l++) {
+            vx__cv_v4d v;
+            memcpy(&v, r + 4 * l, sizeof v);
+            a[l] += v * ci;
+        }
+    }
+    memcpy(o, a, sizeof o);
+    memcpy(out, o, VX__CV_DIM * sizeof *out);
+}
+
+typedef long long vx__cv_v4l __attribute__((vector_size(32)));
+
+/* re[k] /= width for k < n (divisions in vector lanes: the same quotients),
+ * and the largest of them (or 0.0) as the scalar "if (v > pmax) pmax = v"
+ * from pmax = 0.0 finds it: per lane, then over the lanes (a maximum does
+ * not depend on the order; NaNs are skipped either way) */
+VX__HOT_PLAIN static double ct_div_max(double *re, long n, double width)
+{
+    vx__cv_v4d pm = {0.0, 0.0, 0.0, 0.0}, v;
+    double pmax = 0.0, lanes[4];
+    long k;
+    int l;
+    for (k = 0; k + 4 <= n; k += 4) {
+        vx__cv_v4l gt;
+        memcpy(&v, re + k, sizeof v);
+        v = v / width;
+        memcpy(re + k, &v, sizeof v);
+        gt = v > pm;
+        pm = (vx__cv_v4d)(((vx__cv_v4l)v & gt) | ((vx__cv_v4l)pm & ~gt));
+    }
+    memcpy(lanes, &pm, sizeof lanes);
+    for (l = 0; l < 4; l++)
+        if (lanes[l] > pmax)
+            pmax = lanes[l];
+    for (; k < n; k++) {
+        const double s = re[k] / width;
+        re[k] = s;
+        if (s > pmax)
+            pmax = s;
+    }
+    return pmax;
+}
+
+/* the smoothing and compensation lifters (step 4) from lsn[i] = sin(a_i),
+ * lcn[i] = cos(a_i), i = 1..m1, four at a time with the scalar expressions */
+VX__HOT_PLAIN static void ct_lifter(double *c, const double *re, const double *lsn,
+                                 const double *lcn, size_t m1, double a1, double n)
+{
+    vx__cv_v4d id = {1.0, 2.0, 3.0, 4.0};
+    size_t i;
+    for (i = 1; i + 3 <= m1; i += 4) {
+        vx__cv_v4d sn, cn, r, a, ls, lc, out;
+        memcpy(&sn, lsn + i, sizeof sn);
+        memcpy(&cn, lcn + i, sizeof cn);
+        memcpy(&r, re + i, sizeof r);
+        a = a1 * id;
+        ls = sn / a;
+        lc = (1.0 - 2.0 * CT_Q1) + 2.0 * CT_Q1 * (cn * cn - sn * sn);
+        out = 2.0 * r / n * ls * lc;
+        memcpy(c + i, &out, sizeof out);
+        id += 4.0;
+    }
+    for (; i <= m1; i++) {
+        const double sn = lsn[i], cn = lcn[i];
+        const double a = a1 * (double)i;
+        const double ls = sn / a;
+        const double lc = (1.0 - 2.0 * CT_Q1) + 2.0 * CT_Q1 * (cn * cn - sn * sn);
+        c[i] = 2.0 * re[i] / n * ls * lc;
+    }
+}
+
 int vx__cv_analyze(const double *x, size_t len, const double *f0_track, size_t n_track,
                    size_t track_hop, vx__cv_frames *out)
 {
     vx__cv_fft fft[3]; /* real FFT sizes 512, 1024, 2048 */
     double *buf = NULL, *re = NULL, *im = NULL, *pw = NULL, *cs = NULL, *c = NULL;
-    double *work = NULL, *A = NULL;
+    double *work = NULL, *A = NULL, *lsn = NULL, *lcn = NULL;
     size_t nf = 1 + len / VX__CV_HOP, i;
     const size_t NMAX = CT_FFT, HMAX = CT_FFT / 2;
     int rc = VX_ENOMEM, t, m;
@@ -299,13 +471,15 @@ int vx__cv_analyze(const double *x, size_t len, const double *f0_track, size_t n
     pw = malloc((HMAX + 1) * sizeof *pw);
     cs = malloc((2 * HMAX + 2) * sizeof *cs);
     c = malloc((CT_M1 + 1) * sizeof *c);
+    lsn = malloc((CT_M1 + 1) * sizeof *lsn);
+    lcn = malloc((CT_M1 + 1) * sizeof *lcn);
     work = malloc((NMAX > 2 * VX__CV_DIM ? NMAX : 2 * VX__CV_DIM) * sizeof *work);
-    A = malloc((size_t)VX__CV_DIM * (CT_M1 + 1) * sizeof *A);
+    A = calloc((size_t)AT_W * (CT_M1 + 1), sizeof *A);
     out->mc = malloc(nf * VX__CV_DIM * sizeof *out->mc);
     out->voiced = malloc(nf * sizeof *out->voiced);
     out->energy_db = malloc(nf * sizeof *out->energy_db);
-    if (!buf || !re || !im || !pw || !cs || !c || !work || !A || !out->mc || !out->voiced ||
-        !out->energy_db)
+    if (!buf || !re || !im || !pw || !cs || !c || !work || !A || !lsn || !lcn || !out->mc ||
+        !out->voiced || !out->energy_db)
         goto done;
     out->n = nf;
 
@@ -330,7 +504,7 @@ int vx__cv_analyze(const double *x, size_t len, const double *f0_track, size_t n
                 g[m] = d[m - 1] + a * (d[m] - g[m - 1]);
             }
             for (m = 0; m < VX__CV_DIM; m++)
-                A[(size_t)m * (CT_M1 + 1) + i] = g[m];
+                A[i * AT_W + (size_t)m] = g[m];
         }
     }
 
@@ -420,14 +594,14 @@ int vx__cv_analyze(const double *x, size_t len, const double *f0_track, size_t n
                 /* edge coordinate u: bin k spans [k - 1/2, k + 1/2] */
                 const double ua = (double)k - 0.5 * width + 0.5 + (double)W;
                 const double ub = (double)k + 0.5 * width + 0.5 + (double)W;
-                const long ia = (long)floor(ua), ib = (long)floor(ub);
+                /* ua, ub >= k + 2.5 (W >= width / 2 + 2): truncation is
+                 * floor, without a libm call */
+                const long ia = (long)ua, ib = (long)ub;
                 const double va = cs[ia] + (cs[ia + 1] - cs[ia]) * (ua - (double)ia);
                 const double vb = cs[ib] + (cs[ib + 1] - cs[ib]) * (ub - (double)ib);
-                const double v = (vb - va) / width;
-                re[k] = v;
-                if (v > pmax)
-                    pmax = v;
+                re[k] = vb - va; /* / width: ct_div_max */
             }
+            pmax = ct_div_max(re, L + 1, width);
         }
         floor_p = pmax * 1e-7 + 1e-20; /* 70 dB below the strongest bin */
         /* 3. log amplitude -> real cepstrum */
@@ -452,21 +626,14 @@ int vx__cv_analyze(const double *x, size_t len, const double *f0_track, size_t n
             double si = 0.0, co = 1.0; /* sin(a_0), cos(a_0) */
             for (i = 1; i <= m1; i++) {
                 const double sn = si * ca + co * sa, cn = co * ca - si * sa;
-                const double a = a1 * (double)i;
-                const double ls = sn / a;
-                const double lc = (1.0 - 2.0 * CT_Q1) + 2.0 * CT_Q1 * (cn * cn - sn * sn);
                 si = sn;
                 co = cn;
-                c[i] = 2.0 * re[i] / (double)N * ls * lc;
+                lsn[i] = sn;
+                lcn[i] = cn;
             }
+            ct_lifter(c, re, lsn, lcn, m1, a1, (double)N);
         }
-        for (m = 0; m < VX__CV_DIM; m++) {
-            const double *row = A + (size_t)m * (CT_M1 + 1);
-            double acc = 0.0;
-            for (i = 0; i <= m1; i++)
-                acc += row[i] * c[i];
-            out->mc[f * VX__CV_DIM + (size_t)m] = acc;
-        }
+        ct_matvec(A, c, m1, out->mc + f * VX__CV_DIM);
     }
     rc = VX_OK;
 done:
@@ -480,6 +647,8 @@ done:
     free(pw);
     free(cs);
     free(c);
+    free(lsn);
+    free(lcn);
     free(work);
     free(A);
     return rc;
@@ -621,11 +790,13 @@ static const double k_uw_cos[UW_K + 2] = { /* [UW_K + 1]: 0, lane padding */
     -0x1.f6297cff75cbp-1,    -0x1.fa7557f08a517p-1,    -0x1.fd88da3d12525p-1,
     -0x1.ff621e3796d7ep-1,    -0x1p+0,};
 
+#define UW_S 72 /* lanes per cosine series in vx__cv_unwarp_filter: UW_K + 1 padded */
+
 /* sum_m c[m] cos(m th), m = 0..VX__CV_ORDER, by the Chebyshev recurrence,
- * for n (even, <= UW_K + 2) values of c1 = cos(th), two per vector */
+ * for n (even, <= 2 * UW_S) values of c1 = cos(th), two per vector */
 static void cos_series_v(const double *c, const double *c1, double *out, int n)
 {
-    vx__cv_v2d cm2[UW_K / 2 + 2], cm1[UW_K / 2 + 2], s[UW_K / 2 + 2];
+    vx__cv_v2d cm2[UW_S], cm1[UW_S], s[UW_S];
     const int nv = n / 2;
     int m, l;
     for (l = 0; l < nv; l++) {
@@ -650,10 +821,61 @@ static void cos_series_v(const double *c, const double *c1, double *out, int n)
     }
 }
 
+#ifdef VX__CV_X86
+/* sum_m c[m] cos(m th), m = 0..VX__CV_ORDER, by the Chebyshev recurrence,
+ * for n (a multiple of 16) values of c1 = cos(th): 16 lanes at a time, the
+ * recurrence of each in registers (four independent chains), with per lane
+ * the operations of the scalar recurrence */
+VX__CV_AVX2 static void cos_series_v4(const double *c, const double *c1, double *out, int n)
+{
+    int m, l;
+    for (l = 0; l < n; l += 16) {
+        /* (spelt out so that the sixteen vectors stay in registers) */
+        vx__cv_v4d x0, x1, x2, x3, p0, p1, p2, p3, q0, q1, q2, q3, s0, s1, s2, s3;
+        memcpy(&x0, c1 + l, sizeof x0);
+        memcpy(&x1, c1 + l + 4, sizeof x1);
+        memcpy(&x2, c1 + l + 8, sizeof x2);
+        memcpy(&x3, c1 + l + 12, sizeof x3);
+        q0 = q1 = q2 = q3 = (vx__cv_v4d){1.0, 1.0, 1.0, 1.0}; /* cos((m - 2) th) */
+        p0 = x0;                                           /* cos((m - 1) th) */
+        p1 = x1;
+        p2 = x2;
+        p3 = x3;
+        s0 = c[0] + c[1] * x0;
+        s1 = c[0] + c[1] * x1;
+        s2 = c[0] + c[1] * x2;
+        s3 = c[0] + c[1] * x3;
+        for (m = 2; m <= VX__CV_ORDER; m++) {
+            const double cm_ = c[m];
+            const vx__cv_v4d n0 = 2.0 * x0 * p0 - q0, n1 = 2.0 * x1 * p1 - q1;
+            const vx__cv_v4d n2 = 2.0 * x2 * p2 - q2, n3 = 2.0 * x3 * p3 - q3;
+            s0 += cm_ * n0;
+            s1 += cm_ * n1;
+            s2 += cm_ * n2;
+            s3 += cm_ * n3;
+            q0 = p0;
+            q1 = p1;
+            q2 = p2;
+            q3 = p3;
+            p0 = n0;
+            p1 = n1;
+            p2 = n2;
+            p3 = n3;
+        }
+        memcpy(out + l, &s0, sizeof s0);
+        memcpy(out + l + 4, &s1, sizeof s1);
+        memcpy(out + l + 8, &s2, sizeof s2);
+        memcpy(out + l + 12, &s3, sizeof s3);
+    }
+}
+#endif
+
 void vx__cv_unwarp_filter(const double *c, double rho, double lim_db, double fmax_hz, double *d)
 {
-    /* UW_K + 1 grid points, padded to an even count */
-    double D[UW_K + 2], c2[UW_K + 2], s1[UW_K + 2], s2[UW_K + 2];
+    /* UW_K + 1 grid points; the two cosine series (at the grid's cosines
+     * and at c2) in one call, each padded to UW_S lanes */
+    double D[UW_K + 2], xs[2 * UW_S], ss[2 * UW_S], *c2 = xs + UW_S;
+    const double *s1 = ss, *s2 = ss + UW_S;
     const double lim = lim_db / (20.0 / log(10.0));
     const double wmax = 2.0 * M_PI * fmax_hz / VX__CV_RATE, taper = 2.0 * M_PI * 500.0 / VX__CV_RATE;
     int k, m;
@@ -665,9 +887,17 @@ void vx__cv_unwarp_filter(const double *c, double rho, double lim_db, double fma
             ws = M_PI;
         c2[k] = cos(warp(ws, VX__CV_ALPHA));
     }
-    c2[UW_K + 1] = 1.0;
-    cos_series_v(c, k_uw_cos, s1, UW_K + 2);
-    cos_series_v(c, c2, s2, UW_K + 2);
+    for (k = UW_K + 1; k < UW_S; k++)
+        c2[k] = 1.0;
+    memcpy(xs, k_uw_cos, (UW_K + 2) * sizeof *xs);
+    for (k = UW_K + 2; k < UW_S; k++)
+        xs[k] = 0.0;
+#ifdef VX__CV_X86
+    if (cv_have_avx2())
+        cos_series_v4(c, xs, ss, 2 * UW_S);
+    else
+#endif
+        cos_series_v(c, xs, ss, 2 * UW_S);
     for (k = 0; k <= UW_K; k++) {
         const double w = k_uw_w[k];
         double v = s1[k] - s2[k];
@@ -711,6 +941,13 @@ void vx__cv_unwarp_filter(const double *c, double rho, double lim_db, double fma
 }
 
 #define BF_HALF 80 /* taps each side: 161-tap FIR */
+
+static vx__cv_v2d loadu2(const double *p)
+{
+    vx__cv_v2d v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
 /* one output sample of the crossover (boundary-checked) */
 static void bf_one(double *z, const double *dif, size_t len, const double *h, size_t i)
 {
@@ -724,12 +961,55 @@ static void bf_one(double *z, const double *dif, size_t len, const double *h, si
     z[i] += dif[i] - lp; /* + HP(w - z) */
 }
 
-static vx__cv_v2d loadu2(const double *p)
+#ifdef VX__CV_X86
+/* outputs BF_HALF .. (returned end) - 1 of the crossover, 16 at a time in
+ * vector lanes: per output the operations and order of bf_one */
+VX__CV_AVX2 static size_t bf_interior(double *z, const double *dif, size_t len, const double *h)
 {
-    vx__cv_v2d v;
-    memcpy(&v, p, sizeof v);
-    return v;
+    size_t i;
+    long k;
+    for (i = BF_HALF; i + 16 + BF_HALF <= len; i += 16) {
+        vx__cv_v4d a0, a1, a2, a3, u, v;
+        const double *pd = dif + i;
+        /* (the four accumulators spelt out so that they stay in registers) */
+        memcpy(&u, pd, sizeof u);
+        a0 = h[0] * u;
+        memcpy(&u, pd + 4, sizeof u);
+        a1 = h[0] * u;
+        memcpy(&u, pd + 8, sizeof u);
+        a2 = h[0] * u;
+        memcpy(&u, pd + 12, sizeof u);
+        a3 = h[0] * u;
+        for (k = 1; k <= BF_HALF; k++) {
+            const double hk = h[k];
+            const double *pm = pd - k, *pp = pd + k;
+            memcpy(&u, pm, sizeof u);
+            memcpy(&v, pp, sizeof v);
+            a0 += hk * (u + v);
+            memcpy(&u, pm + 4, sizeof u);
+            memcpy(&v, pp + 4, sizeof v);
+            a1 += hk * (u + v);
+            memcpy(&u, pm + 8, sizeof u);
+            memcpy(&v, pp + 8, sizeof v);
+            a2 += hk * (u + v);
+            memcpy(&u, pm + 12, sizeof u);
+            memcpy(&v, pp + 12, sizeof v);
+            a3 += hk * (u + v);
+        }
+#define BF_STORE(off, acc)                                                                         \
+    memcpy(&u, pd + (off), sizeof u);                                                              \
+    memcpy(&v, z + i + (off), sizeof v);                                                           \
+    v += u - (acc);                                                                                \
+    memcpy(z + i + (off), &v, sizeof v)
+        BF_STORE(0, a0);
+        BF_STORE(4, a1);
+        BF_STORE(8, a2);
+        BF_STORE(12, a3);
+#undef BF_STORE
+    }
+    return i;
 }
+#endif
 
 int vx__cv_band_fill(double *z, const double *w, size_t len, double fc_hz)
 {
@@ -750,8 +1030,17 @@ int vx__cv_band_fill(double *z, const double *w, size_t len, double fc_hz)
     for (i = 0; i < len; i++)
         dif[i] = w[i] - z[i];
     i = 0;
-    /* interior, 8 outputs at a time in vector lanes: the same operations in
-     * the same order per output as the loop below */
+    /* interior, 16 (AVX2) or 8 outputs at a time in vector lanes: the same
+     * operations in the same order per output as the loop below */
+#ifdef VX__CV_X86
+    if (len >= 2 * BF_HALF + 16 && cv_have_avx2()) {
+        i = bf_interior(z, dif, len, h);
+        /* the head [0, BF_HALF) and the tail [i, len) go through the loop
+         * below */
+        for (size_t q = 0; q < BF_HALF; q++)
+            bf_one(z, dif, len, h, q);
+    } else
+#endif
     if (len >= 2 * BF_HALF + 8) {
         for (i = BF_HALF; i + 8 + BF_HALF <= len; i += 8) {
             vx__cv_v2d acc[4];
@@ -773,8 +1062,6 @@ int vx__cv_band_fill(double *z, const double *w, size_t len, double fc_hz)
                 memcpy(z + i + 2 * l, &zv, sizeof zv);
             }
         }
-        /* the head [0, BF_HALF) and the tail [i, len) go through the loop
-         * below */
         for (size_t q = 0; q < BF_HALF; q++)
             bf_one(z, dif, len, h, q);
     }
@@ -1004,7 +1291,191 @@ static double bessel_i0(double x)
     return s;
 }
 
+/* Output buffers of a variable-rate resampling: room for len / min(rho)
+ * samples (rho below 0.05 counted as 0.05) plus a margin. */
+static int rs_outputs(const double *rho, size_t len, double **yy, double **pp, size_t *cap)
+{
+    double rmin = 1e9;
+    size_t i;
+    for (i = 0; i < len; i++)
+        if (rho[i] < rmin)
+            rmin = rho[i];
+    if (!(rmin > 0.05))
+        rmin = 0.05;
+    *cap = (size_t)((double)len / rmin) + 16;
+    *yy = malloc(*cap * sizeof **yy);
+    *pp = malloc(*cap * sizeof **pp);
+    if (!*yy || !*pp) {
+        free(*yy);
+        free(*pp);
+        *yy = *pp = NULL;
+        return VX_ENOMEM;
+    }
+    return VX_OK;
+}
+
+/* The resampler's kernel table: tab[i] = sinc(t) * Kaiser(t / RS_ZC) at t =
+ * i / RS_RES, interleaved with its differences (td[2i] = tab[i], td[2i + 1] =
+ * tab[i + 1] - tab[i], as the interpolation computes them), so that one
+ * 16-byte load fetches both values of a tap: the two separate 64 KB tables
+ * of the plain version do not fit in L1 together. */
+#define RS_TN (RS_ZC * RS_RES + 2)
+
+static double *rs_table(void)
+{
+    double *td = malloc(2 * RS_TN * sizeof *td);
+    const double i0b = bessel_i0(RS_BETA);
+    size_t i;
+    if (!td)
+        return NULL;
+    for (i = 0; i < RS_TN; i++) {
+        const double t = (double)i / RS_RES;
+        double s = t == 0.0 ? 1.0 : sin(M_PI * t) / (M_PI * t);
+        double r = t / RS_ZC;
+        td[2 * i] = r >= 1.0 ? 0.0 : s * bessel_i0(RS_BETA * sqrt(1.0 - r * r)) / i0b;
+    }
+    for (i = 0; i + 1 < RS_TN; i++)
+        td[2 * i + 1] = td[2 * i + 2] - td[2 * i];
+    td[2 * RS_TN - 1] = 0.0;
+    return td;
+}
+
+/* one tap of output p (the plain version's loop body) */
+static inline double rs_tap(const double *x, const double *td, long q, double p, double fc,
+                            double acc)
+{
+    const double t = fabs(((double)q - p) * fc) * RS_RES;
+    const long ti = (long)t; /* t >= 0: the same as (size_t)t */
+    if ((size_t)ti + 1 < RS_TN) {
+        const double fr = t - (double)ti;
+        acc += x[q] * (td[2 * ti] + td[2 * ti + 1] * fr);
+    }
+    return acc;
+}
+
+#ifdef VX__CV_X86
+/* The first n taps of four consecutive outputs, one output per lane of a
+ * 4-double vector: lane l runs output l's taps in order, with the same
+ * operations as rs_tap, so each lane's sum is the scalar one bit for bit.
+ * A tap rs_tap skips (index past the table; never happens for |q - p| <=
+ * half) adds +0.0 here, which leaves any sum that started at +0.0 unchanged
+ * (a round-to-nearest sum is -0.0 only when both terms are). */
+__attribute__((target("avx2"))) static void rs_taps4_avx2(const double *x, const double *td,
+                                                          const double *p, const double *fc,
+                                                          const long *lo, long n, double *acc)
+{
+    const __m256d pv = _mm256_loadu_pd(p), fv = _mm256_loadu_pd(fc);
+    const __m256d one = _mm256_set1_pd(1.0), res = _mm256_set1_pd(RS_RES);
+    const __m256d tlim = _mm256_set1_pd((double)(RS_TN - 1));
+    const __m256d absm = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7fffffffffffffffLL));
+    const __m128i imax = _mm_set1_epi32(RS_TN - 1);
+    const double *x0 = x + lo[0], *x1 = x + lo[1], *x2 = x + lo[2], *x3 = x + lo[3];
+    __m256d qv = _mm256_set_pd((double)lo[3], (double)lo[2], (double)lo[1], (double)lo[0]);
+    __m256d av = _mm256_setzero_pd();
+    long k;
+    for (k = 0; k < n; k++) {
+        const __m256d t = _mm256_mul_pd(_mm256_and_pd(_mm256_mul_pd(_mm256_sub_pd(qv, pv), fv), absm), res);
+        /* truncation as (long)t for 0 <= t < 2^31; larger t (and the
+         * conversion's 0x80000000) clamp to a valid index of a masked tap */
+        const __m128i ti = _mm_min_epu32(_mm256_cvttpd_epi32(t), imax);
+        const __m256d fr = _mm256_sub_pd(t, _mm256_cvtepi32_pd(ti));
+        const __m256d ok = _mm256_cmp_pd(t, tlim, _CMP_LT_OQ);
+        const __m128d e0 = _mm_loadu_pd(td + 2 * _mm_cvtsi128_si32(ti));
+        const __m128d e1 = _mm_loadu_pd(td + 2 * _mm_extract_epi32(ti, 1));
+        const __m128d e2 = _mm_loadu_pd(td + 2 * _mm_extract_epi32(ti, 2));
+        const __m128d e3 = _mm_loadu_pd(td + 2 * _mm_extract_epi32(ti, 3));
+        const __m256d a02 = _mm256_insertf128_pd(_mm256_castpd128_pd256(e0), e2, 1);
+        const __m256d a13 = _mm256_insertf128_pd(_mm256_castpd128_pd256(e1), e3, 1);
+        const __m256d tb = _mm256_unpacklo_pd(a02, a13), db = _mm256_unpackhi_pd(a02, a13);
+        const __m256d xv = _mm256_set_pd(x3[k], x2[k], x1[k], x0[k]);
+        const __m256d v = _mm256_mul_pd(xv, _mm256_add_pd(tb, _mm256_mul_pd(db, fr)));
+        av = _mm256_add_pd(av, _mm256_and_pd(v, ok));
+        qv = _mm256_add_pd(qv, one);
+    }
+    _mm256_storeu_pd(acc, av);
+}
+
+#endif
+
+/* The same outputs as vx__cv_vr_resample_ref, bit for bit: the interleaved
+ * table, and (on AVX2) four consecutive outputs side by side in vector
+ * lanes for the taps they all have (the tap count differs by a tap or two
+ * between neighbours as the cutoff follows rho); each output's remaining
+ * taps continue its sum in scalar code, in order.  Why this is the
+ * converter's hottest loop: every output costs 2 * 16 / fc + 1 taps (33 at
+ * rho <= 1, 33 rho at rho > 1), each a float-to-int conversion, a table
+ * interpolation and one link of a serial sum. */
 int vx__cv_vr_resample(const double *x, size_t len, const double *rho, double **y, double **pos,
+                       size_t *ny)
+{
+    double *td = rs_table();
+    double *yy = NULL, *pp = NULL, p = 0.0;
+    size_t cap, j = 0;
+#ifdef VX__CV_X86
+    const int wide = cv_have_avx2();
+#endif
+    *y = NULL;
+    *pos = NULL;
+    *ny = 0;
+    if (!td)
+        return VX_ENOMEM;
+    if (rs_outputs(rho, len, &yy, &pp, &cap) != VX_OK) {
+        free(td);
+        return VX_ENOMEM;
+    }
+    while (p < (double)len && j < cap) {
+        double pb[4], fb[4], acc[4] = {0.0, 0.0, 0.0, 0.0};
+        long lob[4], hib[4], n0 = 0;
+        int nb = 0, l;
+        /* up to four outputs: position, cutoff and tap range, as the plain
+         * loop computes them */
+        while (nb < 4 && p < (double)len && j + (size_t)nb < cap) {
+            const size_t ip = (size_t)p;
+            const double r = rho[ip < len ? ip : len - 1];
+            const double fc = 0.97 * (r > 1.0 ? 1.0 / r : 1.0);
+            const double half = RS_ZC / fc, vl = p - half;
+            /* ceil(p - half) clamped at 0, floor(p + half) (> 0), without
+             * libm calls */
+            long lo = vl > 0.0 ? (long)vl + ((double)(long)vl < vl) : 0, hi = (long)(p + half);
+            if (hi > (long)len - 1)
+                hi = (long)len - 1;
+            pb[nb] = p;
+            fb[nb] = fc;
+            lob[nb] = lo;
+            hib[nb] = hi;
+            nb++;
+            p += r;
+        }
+#ifdef VX__CV_X86
+        if (wide && nb == 4) {
+            n0 = hib[0] - lob[0] + 1;
+            for (l = 1; l < 4; l++)
+                if (hib[l] - lob[l] + 1 < n0)
+                    n0 = hib[l] - lob[l] + 1;
+            if (n0 < 0)
+                n0 = 0;
+            rs_taps4_avx2(x, td, pb, fb, lob, n0, acc);
+        }
+#endif
+        for (l = 0; l < nb; l++) {
+            double a = acc[l];
+            long q;
+            for (q = lob[l] + n0; q <= hib[l]; q++)
+                a = rs_tap(x, td, q, pb[l], fb[l], a);
+            yy[j] = a * fb[l];
+            pp[j] = pb[l];
+            j++;
+        }
+    }
+    free(td);
+    *y = yy;
+    *pos = pp;
+    *ny = j;
+    return VX_OK;
+}
+
+/* The plain version (reference for the unit test). */
+int vx__cv_vr_resample_ref(const double *x, size_t len, const double *rho, double **y, double **pos,
                        size_t *ny)
 {
     const size_t tn = RS_ZC * RS_RES + 2;
@@ -1012,7 +1483,6 @@ int vx__cv_vr_resample(const double *x, size_t len, const double *rho, double **
     double *yy = NULL, *pp = NULL, p = 0.0;
     size_t cap, j = 0, i;
     const double i0b = bessel_i0(RS_BETA);
-    double rmin = 1e9;
     *y = NULL;
     *pos = NULL;
     *ny = 0;
@@ -1028,18 +1498,8 @@ int vx__cv_vr_resample(const double *x, size_t len, const double *rho, double **
     for (i = 0; i + 1 < tn; i++)
         dtab[i] = tab[i + 1] - tab[i];
     dtab[tn - 1] = 0.0;
-    for (i = 0; i < len; i++)
-        if (rho[i] < rmin)
-            rmin = rho[i];
-    if (!(rmin > 0.05))
-        rmin = 0.05;
-    cap = (size_t)((double)len / rmin) + 16;
-    yy = malloc(cap * sizeof *yy);
-    pp = malloc(cap * sizeof *pp);
-    if (!yy || !pp) {
+    if (rs_outputs(rho, len, &yy, &pp, &cap) != VX_OK) {
         free(tab);
-        free(yy);
-        free(pp);
         return VX_ENOMEM;
     }
     while (p < (double)len && j < cap) {
@@ -1117,12 +1577,103 @@ static double seg_energy(const double *cum, long a)
     return cum[a + WS_LEN] - cum[a];
 }
 
+/* zeros after the padded buffer: the vector search reads up to 64 past it */
+#define WS_XPAD 64
+#define WS_NCV 112 /* coarse candidates in the vector search: WS_NC padded to 7 x 16 */
+
+#ifdef VX__CV_X86
+/* Correlations of 16 consecutive lags at a time:
+ *   out[j] = sum_t ya[j + t * sy] ba[t] + sum_t yb[j + t * sy] bb[t],
+ * j < nout (a multiple of 16), t < nt, each sum in increasing t as seg_dot4
+ * sums its two accumulators (the product y * b, then the add), so
+ * out[j] is seg_dot4's value bit for bit when ya, yb and ba, bb hold its
+ * even and odd terms. */
+VX__CV_AVX2 static void ws_xcorr16(const double *ya, const double *yb, long sy, const double *ba,
+                                  const double *bb, long nt, long nout, double *out)
+{
+    long j, t;
+    for (j = 0; j < nout; j += 16) {
+        vx__cv_v4d a0 = {0.0, 0.0, 0.0, 0.0}, a1 = a0, a2 = a0, a3 = a0;
+        vx__cv_v4d c0 = a0, c1 = a0, c2 = a0, c3 = a0, v;
+        for (t = 0; t < nt; t++) {
+            const double x0 = ba[t], x1 = bb[t];
+            const double *pa = ya + j + t * sy, *pb = yb + j + t * sy;
+            memcpy(&v, pa, sizeof v);
+            a0 += v * x0;
+            memcpy(&v, pa + 4, sizeof v);
+            a1 += v * x0;
+            memcpy(&v, pa + 8, sizeof v);
+            a2 += v * x0;
+            memcpy(&v, pa + 12, sizeof v);
+            a3 += v * x0;
+            memcpy(&v, pb, sizeof v);
+            c0 += v * x1;
+            memcpy(&v, pb + 4, sizeof v);
+            c1 += v * x1;
+            memcpy(&v, pb + 8, sizeof v);
+            c2 += v * x1;
+            memcpy(&v, pb + 12, sizeof v);
+            c3 += v * x1;
+        }
+        a0 += c0;
+        a1 += c1;
+        a2 += c2;
+        a3 += c3;
+        memcpy(out + j, &a0, sizeof a0);
+        memcpy(out + j + 4, &a1, sizeof a1);
+        memcpy(out + j + 8, &a2, sizeof a2);
+        memcpy(out + j + 12, &a3, sizeof a3);
+    }
+}
+#else
+/* (never called: vx__cv_wsola takes the plain path without AVX2) */
+static void ws_xcorr16(const double *ya, const double *yb, long sy, const double *ba,
+                       const double *bb, long nt, long nout, double *out)
+{
+    long j, t;
+    for (j = 0; j < nout; j++) {
+        double sa = 0.0, sb = 0.0;
+        for (t = 0; t < nt; t++) {
+            sa += ya[j + t * sy] * ba[t];
+            sb += yb[j + t * sy] * bb[t];
+        }
+        out[j] = sa + sb;
+    }
+}
+#endif
+
+static int wsola_run(const double *y, size_t ny, const double *pos, size_t n_orig,
+                     const double *speed, double **out, size_t *nout, int plain);
+
 int vx__cv_wsola(const double *y, size_t ny, const double *pos, size_t n_orig,
                  const double *speed, double **out, size_t *nout)
 {
+#ifdef VX__CV_X86
+    if (cv_have_avx2())
+        return wsola_run(y, ny, pos, n_orig, speed, out, nout, 0);
+#endif
+    return wsola_run(y, ny, pos, n_orig, speed, out, nout, 1);
+}
+
+int vx__cv_wsola_ref(const double *y, size_t ny, const double *pos, size_t n_orig,
+                     const double *speed, double **out, size_t *nout)
+{
+    return wsola_run(y, ny, pos, n_orig, speed, out, nout, 1);
+}
+
+/* plain: the candidates' correlations by seg_dot4; otherwise as
+ * correlations of consecutive lags in vector lanes (ws_xcorr16): the fine
+ * candidates are consecutive in y, the coarse ones (4 apart) consecutive in
+ * one of the four phases of y (yph[r][k] = y[4k + r], padded buffer
+ * coordinates).  Both give the same dot products, bit for bit. */
+static int wsola_run(const double *y, size_t ny, const double *pos, size_t n_orig,
+                     const double *speed, double **out, size_t *nout, int plain)
+{
     double *Q = malloc((n_orig + 1) * sizeof *Q);
-    double *ybuf = calloc(ny + 2 * WS_PAD, sizeof *ybuf);
+    const size_t nb = ny + 2 * WS_PAD + WS_XPAD, nph = nb / 4 + 1;
+    double *ybuf = calloc(nb, sizeof *ybuf);
     double *cbuf = malloc((ny + 2 * WS_PAD + 1) * sizeof *cbuf);
+    double *yph = plain ? NULL : calloc(4 * nph, sizeof *yph);
     double *o = NULL, *ws = NULL, w[WS_LEN];
     const double *yp;
     const double *cum;
@@ -1130,10 +1681,11 @@ int vx__cv_wsola(const double *y, size_t ny, const double *pos, size_t n_orig,
     long k, prev = 0;
     *out = NULL;
     *nout = 0;
-    if (!Q || !ybuf || !cbuf) {
+    if (!Q || !ybuf || !cbuf || (!plain && !yph)) {
         free(Q);
         free(ybuf);
         free(cbuf);
+        free(yph);
         return VX_ENOMEM;
     }
     Q[0] = 0.0;
@@ -1145,6 +1697,9 @@ int vx__cv_wsola(const double *y, size_t ny, const double *pos, size_t n_orig,
         cbuf[i + 1] = cbuf[i] + ybuf[i] * ybuf[i];
     yp = ybuf + WS_PAD;
     cum = cbuf + WS_PAD;
+    if (!plain)
+        for (i = 0; i < nb; i++)
+            yph[(i & 3) * nph + i / 4] = ybuf[i];
     no = (size_t)ceil(Q[n_orig]);
     o = calloc(no + 1, sizeof *o);
     ws = calloc(no + 1, sizeof *ws);
@@ -1152,6 +1707,7 @@ int vx__cv_wsola(const double *y, size_t ny, const double *pos, size_t n_orig,
         free(Q);
         free(ybuf);
         free(cbuf);
+        free(yph);
         free(o);
         free(ws);
         return VX_ENOMEM;
@@ -1192,14 +1748,31 @@ int vx__cv_wsola(const double *y, size_t ny, const double *pos, size_t n_orig,
             if (seg_energy(cum, nat) > 1e-12) {
                 /* coarse search (step 4, every 2nd sample), then +/-3 at
                  * full resolution; delta = 0 first so ties keep the nominal */
-                double best = -1e300, dots[WS_NC + 3];
+                double best = -1e300, dots[WS_NC + 3], vd[WS_NCV];
                 long center = nominal, dd, lo, hi, cands[WS_NC + 3];
                 for (dd = 0; dd < WS_NC + 3; dd++) {
                     const long dl = (dd & 1) ? -4 * ((dd + 1) / 2) : 4 * (dd / 2);
                     cands[dd] = dd < WS_NC ? nominal + dl : nominal;
                 }
-                for (dd = 0; dd < WS_NC; dd += 4)
-                    seg_dot4(yp, cands + dd, nat, 2, dots + dd);
+                if (plain) {
+                    for (dd = 0; dd < WS_NC; dd += 4)
+                        seg_dot4(yp, cands + dd, nat, 2, dots + dd);
+                } else {
+                    /* lag j = candidate nominal + 4 (j - WS_TOL / 4): even
+                     * terms y[c + 4t] b[4t], odd y[c + 4t + 2] b[4t + 2] */
+                    double be[WS_LEN / 4], bo[WS_LEN / 4];
+                    const size_t c0 = (size_t)(nominal - WS_TOL + WS_PAD);
+                    const double *yb = yp + nat;
+                    for (dd = 0; dd < WS_LEN / 4; dd++) {
+                        be[dd] = yb[4 * dd];
+                        bo[dd] = yb[4 * dd + 2];
+                    }
+                    ws_xcorr16(yph + (c0 & 3) * nph + c0 / 4,
+                               yph + ((c0 + 2) & 3) * nph + (c0 + 2) / 4, 1, be, bo, WS_LEN / 4,
+                               WS_NCV, vd);
+                    for (dd = 0; dd < WS_NC; dd++)
+                        dots[dd] = vd[(cands[dd] - nominal) / 4 + WS_TOL / 4];
+                }
                 for (dd = 0; dd < WS_NC; dd++) {
                     const long cand = cands[dd];
                     const double e = seg_energy(cum, cand);
@@ -1222,8 +1795,22 @@ int vx__cv_wsola(const double *y, size_t ny, const double *pos, size_t n_orig,
                     hi = nominal + WS_TOL;
                 for (dd = 0; dd < 8; dd++)
                     cands[dd] = dd <= 2 * 3 ? center + ((dd & 1) ? -((dd + 1) / 2) : dd / 2) : center;
-                seg_dot4(yp, cands, nat, 1, dots);
-                seg_dot4(yp, cands + 4, nat, 1, dots + 4);
+                if (plain) {
+                    seg_dot4(yp, cands, nat, 1, dots);
+                    seg_dot4(yp, cands + 4, nat, 1, dots + 4);
+                } else {
+                    /* lag j = candidate center - 3 + j: even terms y[c + 2t]
+                     * b[2t], odd y[c + 2t + 1] b[2t + 1] */
+                    double be[WS_LEN / 2], bo[WS_LEN / 2];
+                    const double *yb = yp + nat, *yc = yp + center - 3;
+                    for (dd = 0; dd < WS_LEN / 2; dd++) {
+                        be[dd] = yb[2 * dd];
+                        bo[dd] = yb[2 * dd + 1];
+                    }
+                    ws_xcorr16(yc, yc + 1, 2, be, bo, WS_LEN / 2, 16, vd);
+                    for (dd = 0; dd <= 2 * 3; dd++)
+                        dots[dd] = vd[cands[dd] - center + 3];
+                }
                 for (dd = 0; dd <= 2 * 3; dd++) {
                     const long cand = cands[dd];
                     const double e = seg_energy(cum, cand);
@@ -1253,6 +1840,7 @@ int vx__cv_wsola(const double *y, size_t ny, const double *pos, size_t n_orig,
     free(Q);
     free(ybuf);
     free(cbuf);
+    free(yph);
     free(ws);
     *out = o;
     *nout = no;

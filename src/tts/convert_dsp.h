@@ -27,6 +27,9 @@ typedef struct vx__cv_fft {
     double *tw;     /* n/2 cos, n/2 sin */
     double *rtw;    /* n cos, n sin of 2 pi k / 2n: real-input post-processing */
     size_t *rev;    /* bit reversal */
+    double *stw;    /* per stage of half-length h: h cos, h sin, at 2 (h - 1) */
+    size_t *swp;    /* the bit-reversal swaps: nswp pairs (i, rev[i]), i < rev[i] */
+    size_t nswp;
 } vx__cv_fft;
 
 int vx__cv_fft_init(vx__cv_fft *f, size_t n); /* VX_OK / VX_ENOMEM */
@@ -114,6 +117,10 @@ int vx__cv_mlsa_filter_ref(double *x, size_t len, const double *mc, size_t n_fra
  */
 int vx__cv_vr_resample(const double *x, size_t len, const double *rho, double **y, double **pos,
                        size_t *ny);
+/** The same resampler in plain scalar code (the reference the unit test
+ *  holds vx__cv_vr_resample to, byte for byte; slower). */
+int vx__cv_vr_resample_ref(const double *x, size_t len, const double *rho, double **y,
+                           double **pos, size_t *ny);
 
 /**
  * WSOLA time-scale modification (Verhelst & Roelands 1993).  y (ny samples)
@@ -125,5 +132,9 @@ int vx__cv_vr_resample(const double *x, size_t len, const double *rho, double **
  */
 int vx__cv_wsola(const double *y, size_t ny, const double *pos, size_t n_orig,
                  const double *speed, double **out, size_t *nout);
+/** The same WSOLA with the plain candidate correlations (the reference the
+ *  unit test holds vx__cv_wsola to, byte for byte; slower). */
+int vx__cv_wsola_ref(const double *y, size_t ny, const double *pos, size_t n_orig,
+                     const double *speed, double **out, size_t *nout);
 
 #endif

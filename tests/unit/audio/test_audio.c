@@ -485,6 +485,64 @@ static void test_parity_with_python_soxr(void **state)
     }
 }
 
+/* The reader resamples straight into large caller buffers and through its
+ * stage for small ones; any mix of read sizes gives the whole-file decode
+ * bit for bit, for mono and multichannel input. */
+static void test_stream_read_sizes(void **state)
+{
+    (void)state;
+    static const size_t pattern[] = {20000, 5, 9000, 8191, 8192, 1, 65536, 300};
+    const int sr = 48000;
+    const size_t n = (size_t)sr * 2 + 5;
+    for (int ch = 1; ch <= 3; ch++) {
+        float *x = malloc(n * (size_t)ch * sizeof *x);
+        assert_non_null(x);
+        for (int c = 0; c < ch; c++) {
+            float *y = noise(n, (uint32_t)(17 + c), 0.3);
+            float *s = sine(n, sr, 220.0 * (c + 1), 0.3);
+            for (size_t i = 0; i < n; i++)
+                x[i * (size_t)ch + (size_t)c] = y[i] + s[i];
+            free(y);
+            free(s);
+        }
+        memfile m;
+        assert_int_equal(write_float(&m, SF_FORMAT_WAV | SF_FORMAT_FLOAT, sr, ch, x, (sf_count_t)n), 0);
+        vx_decode_opts o = opts_default();
+        vx_audio *a = decode_ok(&m, &o);
+        for (int mode = 0; mode < 4; mode++) {
+            vx_audio_reader *r = NULL;
+            vx_error e;
+            assert_int_equal(vx_audio_reader_open_memory(m.buf, (size_t)m.len, &o, &r, &e), VX_OK);
+            float *got = malloc((a->n_samples + 1) * sizeof *got);
+            float *chunk = malloc(100000 * sizeof *chunk);
+            assert_non_null(got);
+            assert_non_null(chunk);
+            size_t total = 0, nread = 0;
+            for (size_t step = 0;; step++) {
+                size_t want = mode == 0   ? 3
+                              : mode == 1 ? 8192
+                              : mode == 2 ? 100000
+                                          : pattern[step % (sizeof pattern / sizeof pattern[0])];
+                assert_int_equal(vx_audio_reader_read(r, chunk, want, &nread, &e), VX_OK);
+                if (nread == 0)
+                    break;
+                assert_true(nread <= want);
+                assert_true(total + nread <= a->n_samples);
+                memcpy(got + total, chunk, nread * sizeof *chunk);
+                total += nread;
+            }
+            assert_int_equal(total, a->n_samples);
+            assert_memory_equal(got, a->samples, total * sizeof *got);
+            free(got);
+            free(chunk);
+            vx_audio_reader_free(r);
+        }
+        vx_audio_free(a);
+        mf_free(&m);
+        free(x);
+    }
+}
+
 /* FLAC, Vorbis, Opus, MP3: decode, duration and pitch preserved. */
 static void check_codec(int format, int sr, const char *name, double dur_tol)
 {
@@ -948,6 +1006,7 @@ int main(void)
         cmocka_unit_test(test_stereo_mix),
         cmocka_unit_test(test_passthrough_identical),
         cmocka_unit_test(test_parity_with_python_soxr),
+        cmocka_unit_test(test_stream_read_sizes),
         cmocka_unit_test(test_flac),
         cmocka_unit_test(test_ogg_vorbis),
         cmocka_unit_test(test_opus),

@@ -586,6 +586,168 @@ static void test_fft_matches_dft(void **state)
     }
 }
 
+/* the radix-2 FFT as it was written before the vector stages (plain
+ * twiddle lookups, one butterfly at a time) */
+static void plain_fft(size_t n, double *re, double *im, int inverse)
+{
+    const double sgn = inverse ? 1.0 : -1.0;
+    size_t i, j = 0, bits = 0, len;
+    while (((size_t)1 << bits) < n)
+        bits++;
+    for (i = 0; i < n; i++) {
+        size_t r = 0, v = i, b;
+        for (b = 0; b < bits; b++) {
+            r = (r << 1) | (v & 1u);
+            v >>= 1;
+        }
+        j = r;
+        if (j > i) {
+            double t = re[i];
+            re[i] = re[j];
+            re[j] = t;
+            t = im[i];
+            im[i] = im[j];
+            im[j] = t;
+        }
+    }
+    for (len = 2; len <= n; len <<= 1) {
+        const size_t half = len / 2, step = n / len;
+        size_t s, k;
+        for (s = 0; s < n; s += len) {
+            for (k = 0; k < half; k++) {
+                const double wr = cos(2.0 * M_PI * (double)(k * step) / (double)n);
+                const double wi = sgn * sin(2.0 * M_PI * (double)(k * step) / (double)n);
+                const size_t a = s + k, b = a + half;
+                const double xr = re[b] * wr - im[b] * wi;
+                const double xi = re[b] * wi + im[b] * wr;
+                re[b] = re[a] - xr;
+                im[b] = im[a] - xi;
+                re[a] += xr;
+                im[a] += xi;
+            }
+        }
+    }
+}
+
+static void test_fft_equals_plain(void **state)
+{
+    size_t n;
+    uint32_t s = 66u;
+    (void)state;
+    for (n = 2; n <= 2048; n *= 2) {
+        vx__cv_fft f;
+        double *re = malloc(n * sizeof *re), *im = malloc(n * sizeof *im);
+        double *pr = malloc(n * sizeof *pr), *pi = malloc(n * sizeof *pi);
+        size_t i;
+        int inv;
+        assert_int_equal(vx__cv_fft_init(&f, n), VX_OK);
+        for (inv = 0; inv <= 1; inv++) {
+            for (i = 0; i < n; i++) {
+                pr[i] = re[i] = noise(&s);
+                pi[i] = im[i] = i % 7 == 3 ? 0.0 : noise(&s);
+            }
+            vx__cv_fft_run(&f, re, im, inv);
+            plain_fft(n, pr, pi, inv);
+            assert_memory_equal(re, pr, n * sizeof *re);
+            assert_memory_equal(im, pi, n * sizeof *im);
+        }
+        vx__cv_fft_free(&f);
+        free(re);
+        free(im);
+        free(pr);
+        free(pi);
+    }
+}
+
+/* rho contours: constant below, at and above 1, a slow sweep 0.5..2, and a
+ * fast alternation (neighbouring outputs with different tap counts) */
+static void fill_rho(double *rho, size_t len, int kind)
+{
+    size_t i;
+    for (i = 0; i < len; i++) {
+        const double t = (double)i;
+        switch (kind) {
+        case 0: rho[i] = 0.8; break;
+        case 1: rho[i] = 1.0; break;
+        case 2: rho[i] = 1.37; break;
+        case 3: rho[i] = 1.25 + 0.75 * sin(t * 3e-4); break;
+        default: rho[i] = (i / 3) % 2 ? 0.71 : 1.9; break;
+        }
+    }
+}
+
+static void test_resample_equals_plain(void **state)
+{
+    const size_t lens[] = {0, 1, 2, 5, 17, 40, 333, 4099, 30000};
+    uint32_t s = 77u;
+    size_t t, i;
+    int kind;
+    (void)state;
+    for (t = 0; t < sizeof lens / sizeof lens[0]; t++) {
+        const size_t len = lens[t];
+        double *x = malloc((len + 1) * sizeof *x), *rho = malloc((len + 1) * sizeof *rho);
+        for (i = 0; i < len; i++)
+            x[i] = i % 50 < 5 ? 0.0 : noise(&s);
+        for (kind = 0; kind < 5; kind++) {
+            double *y = NULL, *pos = NULL, *yr = NULL, *pr = NULL;
+            size_t ny = 0, nr = 0;
+            fill_rho(rho, len, kind);
+            assert_int_equal(vx__cv_vr_resample(x, len, rho, &y, &pos, &ny), VX_OK);
+            assert_int_equal(vx__cv_vr_resample_ref(x, len, rho, &yr, &pr, &nr), VX_OK);
+            assert_int_equal(ny, nr);
+            if (ny) {
+                assert_memory_equal(y, yr, ny * sizeof *y);
+                assert_memory_equal(pos, pr, ny * sizeof *pos);
+            }
+            free(y);
+            free(pos);
+            free(yr);
+            free(pr);
+        }
+        free(x);
+        free(rho);
+    }
+}
+
+static void test_wsola_equals_plain(void **state)
+{
+    const size_t lens[] = {0, 1, 100, 700, 5000, 40000};
+    uint32_t s = 88u;
+    size_t t, i;
+    int kind;
+    (void)state;
+    for (t = 0; t < sizeof lens / sizeof lens[0]; t++) {
+        const size_t len = lens[t];
+        double *x = malloc((len + 1) * sizeof *x), *rho = malloc((len + 1) * sizeof *rho);
+        double *speed = malloc((len + 1) * sizeof *speed);
+        for (i = 0; i < len; i++) {
+            /* a voiced-like tone with noise and silent stretches */
+            x[i] = (i / 2000) % 4 == 3 ? 0.0
+                                       : 0.5 * sin(2.0 * M_PI * 150.0 * (double)i / 22050.0) +
+                                             0.1 * noise(&s);
+            speed[i] = 1.0 + 0.4 * sin((double)i * 2e-4);
+        }
+        for (kind = 0; kind < 5; kind += 2) {
+            double *y = NULL, *pos = NULL, *o = NULL, *orf = NULL;
+            size_t ny = 0, no = 0, nr = 0;
+            fill_rho(rho, len, kind);
+            assert_int_equal(vx__cv_vr_resample(x, len, rho, &y, &pos, &ny), VX_OK);
+            assert_int_equal(vx__cv_wsola(y, ny, pos, len, speed, &o, &no), VX_OK);
+            assert_int_equal(vx__cv_wsola_ref(y, ny, pos, len, speed, &orf, &nr), VX_OK);
+            assert_int_equal(no, nr);
+            if (no)
+                assert_memory_equal(o, orf, no * sizeof *o);
+            free(y);
+            free(pos);
+            free(o);
+            free(orf);
+        }
+        free(x);
+        free(rho);
+        free(speed);
+    }
+}
+
 static void test_moves_toward_target(void **state)
 {
     size_t ns, nt, nn, no;
@@ -628,7 +790,12 @@ static void test_moves_toward_target(void **state)
                       sim_s.overall, sim_o.overall, vp_s, vp_o);
         print_message("duration %.3f -> %.3f s\n", (double)ns / 22050, (double)no / 22050);
     }
-    assert_true(d_out < 0.6 * d_src);
+    /* step 3b's equaliser matches the mean dB spectrum over all speech
+     * frames (what the voiceprint and the similarity average), which costs
+     * some of step 3's per-class envelope match: 5.6 -> 1.3 dB without it,
+     * -> 3.4 dB with it, while the seed similarity rises 0.95 -> 0.99 */
+    assert_true(d_out < 0.7 * d_src);
+    assert_true(sim_o.overall > 0.95);
     assert_true(vp_o > vp_s);
     assert_true(sim_o.overall > sim_s.overall);
     assert_true(fabs(12.0 * log2(ao->pitch_mean_hz / at->pitch_mean_hz)) < 1.0);
@@ -1009,6 +1176,9 @@ int main(void)
         cmocka_unit_test(test_unwarp_filter_matches_plain),
         cmocka_unit_test(test_band_fill_matches_plain),
         cmocka_unit_test(test_fft_matches_dft),
+        cmocka_unit_test(test_fft_equals_plain),
+        cmocka_unit_test(test_resample_equals_plain),
+        cmocka_unit_test(test_wsola_equals_plain),
         cmocka_unit_test(test_moves_toward_target),
         cmocka_unit_test(test_level_and_rates),
         cmocka_unit_test(test_determinism_and_temperature),
