@@ -56,6 +56,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -66,6 +67,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <espeak-ng/speak_lib.h>
@@ -475,6 +477,12 @@ typedef struct wire_request {
 
 #define WIRE_MAGIC 0x56585251u /* "VXRQ" */
 #define WIRE_CRASH 1u
+#define WIRE_HANG 2u
+/* a worker that has not replied within this is killed (a hung espeak-ng
+ * must not hold a pipeline thread for ever): a floor plus a per-byte
+ * allowance far above espeak-ng's ~50-100x real-time synthesis */
+#define SYNTH_TIMEOUT_BASE_MS 30000L
+#define SYNTH_TIMEOUT_PER_BYTE_MS 5L
 #define WIRE_MAX_VOICE ((uint64_t)1 << 20)
 #define WIRE_MAX_TEXT ((uint64_t)64 << 20)
 
@@ -575,17 +583,66 @@ void vx__espeak_worker_serve(int fd)
         say[rq.text_len] = '\0';
         if (rq.flags & WIRE_CRASH)
             raise(SIGKILL); /* tests: a worker that dies mid-request */
+        if (rq.flags & WIRE_HANG)
+            for (;;)
+                pause(); /* tests: a worker that never replies */
         worker_main(fd, voice, (size_t)rq.voice_len, say, (int)rq.wpm, (unsigned)rq.seed);
     }
     free(voice);
     free(say);
 }
 
-static atomic_int g_test_crash;
+static atomic_int g_test_crash, g_test_hang;
+static atomic_long g_test_timeout_ms; /* 0: the normal timeout */
 
 void vx__espeak_test_crash_next(void)
 {
     atomic_store(&g_test_crash, 1);
+}
+
+void vx__espeak_test_hang_next(long timeout_ms)
+{
+    atomic_store(&g_test_timeout_ms, timeout_ms);
+    atomic_store(&g_test_hang, 1);
+}
+
+static long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long)ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* read_all with a deadline (CLOCK_MONOTONIC ms): 0, -1 EOF/error, -2 late */
+static int read_all_until(int fd, void *p, size_t n, long deadline_ms)
+{
+    char *c = p;
+    while (n > 0) {
+        struct pollfd pf = {fd, POLLIN, 0};
+        const long left = deadline_ms - now_ms();
+        ssize_t r;
+        int pr;
+        if (left <= 0)
+            return -2;
+        pr = poll(&pf, 1, left > 60000L ? 60000 : (int)left);
+        if (pr < 0 && errno == EINTR)
+            continue;
+        if (pr < 0)
+            return -1;
+        if (pr == 0)
+            continue; /* the loop checks the deadline */
+        r = read(fd, c, n);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (r == 0)
+            return -1; /* EOF before the end */
+        c += r;
+        n -= (size_t)r;
+    }
+    return 0;
 }
 
 /* Synthesises in a fresh worker of the zygote: the voice file is the
@@ -599,8 +656,10 @@ static int synth_in_worker(const char *rel, const vx__synth_cmd *cmd, const char
     sbuf voice = {0};
     short *pcm = NULL;
     pid_t worker = 0;
-    int fd = -1, rc;
+    int fd = -1, rc, late;
     size_t k, say_len = strlen(say);
+    long timeout_ms = SYNTH_TIMEOUT_BASE_MS + SYNTH_TIMEOUT_PER_BYTE_MS * (long)say_len,
+         deadline = 0;
 
     rc = vx__zyg_open(&fd, &worker, &info, err);
     if (rc != VX_OK)
@@ -617,16 +676,28 @@ static int synth_in_worker(const char *rel, const vx__synth_cmd *cmd, const char
         rq.wpm = wpm;
         rq.seed = seed;
         rq.flags = atomic_exchange(&g_test_crash, 0) ? WIRE_CRASH : 0u;
+        if (atomic_exchange(&g_test_hang, 0)) {
+            rq.flags |= WIRE_HANG;
+            timeout_ms = atomic_exchange(&g_test_timeout_ms, 0);
+        }
+        deadline = now_ms() + timeout_ms;
         rq.voice_len = voice.n;
         rq.text_len = say_len;
         /* a send error means the worker is gone: the read below says so */
         if (write_all(fd, &rq, sizeof rq) == 0 && write_all(fd, voice.p, voice.n) == 0)
             write_all(fd, say, say_len);
-        if (read_all(fd, &h, sizeof h) != 0) {
-            rc = vx__error_set(err, VX_EINTERNAL,
-                               "espeak-ng: the worker process (pid %ld) died before replying "
-                               "(crashed or killed)",
-                               (long)worker);
+        if ((late = read_all_until(fd, &h, sizeof h, deadline)) != 0) {
+            if (late == -2) {
+                kill(worker, SIGKILL); /* the zygote's child: the kernel reaps it */
+                rc = vx__error_set(err, VX_EINTERNAL,
+                                   "espeak-ng: the worker process (pid %ld) did not reply "
+                                   "within %.1f s and was killed",
+                                   (long)worker, (double)timeout_ms / 1000.0);
+            } else
+                rc = vx__error_set(err, VX_EINTERNAL,
+                                   "espeak-ng: the worker process (pid %ld) died before replying "
+                                   "(crashed or killed)",
+                                   (long)worker);
         } else if (h.rc != VX_OK) {
             h.message[sizeof h.message - 1] = '\0';
             rc = vx__error_set(err, h.rc, "%s", h.message);
@@ -637,11 +708,13 @@ static int synth_in_worker(const char *rel, const vx__synth_cmd *cmd, const char
             out->x = malloc((h.n ? (size_t)h.n : 1) * sizeof *out->x);
             if (!pcm || !out->x)
                 rc = vx__error_set(err, VX_ENOMEM, "espeak-ng: out of memory");
-            else if (h.n && read_all(fd, pcm, (size_t)h.n * sizeof *pcm) != 0)
+            else if (h.n && read_all_until(fd, pcm, (size_t)h.n * sizeof *pcm, deadline) != 0) {
+                kill(worker, SIGKILL);
                 rc = vx__error_set(err, VX_EINTERNAL,
-                                   "espeak-ng: the worker process (pid %ld) died while replying "
-                                   "(crashed or killed)",
+                                   "espeak-ng: the worker process (pid %ld) died or stalled "
+                                   "while replying",
                                    (long)worker);
+            }
         }
     }
     close(fd);

@@ -43,6 +43,10 @@ const char *vx__espeak_zygote_method(void);
 /** Tests only (espeak.c): the next espeak-ng synthesis's worker kills
  *  itself with SIGKILL after reading its request. */
 void vx__espeak_test_crash_next(void);
+/** Tests only: the next synthesis's worker never replies, and the caller
+ *  waits timeout_ms (instead of 30 s + 5 ms per text byte) before killing
+ *  it and failing with EINTERNAL. */
+void vx__espeak_test_hang_next(long timeout_ms);
 
 /* ---- zygote side: implemented in espeak.c ------------------------------ */
 

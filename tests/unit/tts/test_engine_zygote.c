@@ -374,6 +374,37 @@ static void test_worker_crash_fails_only_that(void **state)
     assert_int_equal(vx__espeak_zygote_pid(), z);
 }
 
+static void test_hung_worker_times_out(void **state)
+{
+    /* a worker that never replies is killed after the timeout and fails
+     * only its synthesis; the next one works from the same zygote */
+    vx__pcm x;
+    vx_error e;
+    pid_t z;
+    struct timespec t0, t1;
+    double s;
+    (void)state;
+    make_refs();
+    z = vx__espeak_zygote_pid();
+    vx__espeak_test_hang_next(500);
+    memset(&x, 0, sizeof x);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(vx__engine_espeak.synth(k_jobs[2].lang, k_jobs[2].text, k_jobs[2].fit, NULL,
+                                             k_jobs[2].seed, &x, &e),
+                     VX_EINTERNAL);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    s = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    printf("hang message after %.2f s: %s\n", s, e.message);
+    assert_non_null(strstr(e.message, "did not reply"));
+    assert_non_null(strstr(e.message, "killed"));
+    assert_true(s >= 0.45); /* it waited for the timeout, not for ever */
+    assert_null(x.x);
+    assert_int_equal(synth_job(&k_jobs[2], &x, &e), VX_OK);
+    assert_true(same_pcm(&x, &g_ref[2]));
+    free(x.x);
+    assert_int_equal(vx__espeak_zygote_pid(), z);
+}
+
 /* ---- no orphans ---------------------------------------------------------- */
 
 static void *idle_main(void *p)
@@ -490,6 +521,7 @@ int main(void)
         cmocka_unit_test(test_order_does_not_matter),
         cmocka_unit_test(test_no_fd_leak),
         cmocka_unit_test(test_worker_crash_fails_only_that),
+        cmocka_unit_test(test_hung_worker_times_out),
         cmocka_unit_test(test_killed_zygote_restarts),
         cmocka_unit_test(test_kill_under_load),
         cmocka_unit_test(test_no_orphan_after_parent_exit),
