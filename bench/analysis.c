@@ -39,6 +39,7 @@
 
 #include <jansson.h>
 
+#include "bench_util.h"
 #include "voxclone/voxclone.h"
 
 #define NATIVE_RATE_HZ 16000
@@ -76,13 +77,6 @@ static int fbuf_append(fbuf *b, const float *x, size_t n)
     memcpy(b->s + b->n, x, n * sizeof *x);
     b->n += n;
     return 0;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 /* ------------------------------------------------------------------ */
@@ -166,12 +160,6 @@ static int not_dot(const struct dirent *d)
     return d->d_name[0] != '.';
 }
 
-static int is_wav(const struct dirent *d)
-{
-    size_t n = strlen(d->d_name);
-    return d->d_name[0] != '.' && n > 4 && strcmp(d->d_name + n - 4, ".wav") == 0;
-}
-
 static void free_dirents(struct dirent **v, int n)
 {
     for (int i = 0; i < n; i++)
@@ -222,7 +210,7 @@ static int gather_speech(const char *shared, double seconds, fbuf *b)
         char sdir[1536];
         snprintf(sdir, sizeof sdir, "%s/%s", dir, spk[i]->d_name);
         struct dirent **wav = NULL;
-        int n_wav = scandir(sdir, &wav, is_wav, alphasort);
+        int n_wav = scandir(sdir, &wav, vxb_is_wav, alphasort);
         for (int j = 0; j < n_wav && b->n < need; j++) {
             char path[2048];
             snprintf(path, sizeof path, "%s/%s", sdir, wav[j]->d_name);
@@ -310,9 +298,9 @@ static int time_runs(const char *path, int n_threads, double *best_s, run_info *
     for (int r = 0; r < N_RUNS; r++) {
         vx_analysis *a = NULL;
         vx_error e;
-        double t0 = now_s();
+        double t0 = vxb_now_s();
         int rc = vx_analyze_file(path, &o, &a, &e);
-        double dt = now_s() - t0;
+        double dt = vxb_now_s() - t0;
         if (rc != VX_OK) {
             fprintf(stderr, "bench_analysis: %s: %s (%s)\n", path, e.message, vx_status_name(rc));
             return -1;
@@ -359,9 +347,9 @@ static int measure_rss(const char *path, int n_threads, rss_msg *m)
         bench_opts(&o, n_threads);
         vx_analysis *a = NULL;
         vx_error e;
-        double t0 = now_s();
+        double t0 = vxb_now_s();
         c.rc = vx_analyze_file(path, &o, &a, &e);
-        c.wall_s = now_s() - t0;
+        c.wall_s = vxb_now_s() - t0;
         if (c.rc == VX_OK)
             c.audio_s = a->duration_s;
         else
@@ -571,9 +559,7 @@ static void remove_tmp(const char *dir, const char *f1, const char *f2)
 int main(int argc, char **argv)
 {
     double threads_d = 0.0, seconds = DEFAULT_SECONDS, rss_seconds = DEFAULT_RSS_SECONDS;
-    const char *shared = getenv("VX_SHARED_DIR");
-    if (!shared || !*shared)
-        shared = "../shared";
+    const char *shared = vxb_shared_dir(NULL);
     const char *script = "bench/librosa_ref.py";
     const char *file = NULL;
     for (int i = 1; i < argc; i++) {

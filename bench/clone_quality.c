@@ -43,6 +43,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "tts/engine_private.h"
 #include "tts/tts_internal.h"
 #include "voxclone/voxclone.h"
@@ -82,49 +83,6 @@ typedef struct stats {
     double lang_sum[N_LANG], lang_min[N_LANG];
     size_t lang_n[N_LANG], lang_nearest[N_LANG];
 } stats;
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static char *join(const char *a, const char *b)
-{
-    size_t n = strlen(a) + strlen(b) + 2;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%s", a, b);
-    return p;
-}
-
-static size_t list_dir(const char *dir, int want_dirs, char **out, size_t cap)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return 0;
-    size_t n = 0;
-    struct dirent *de;
-    while ((de = readdir(d)) && n < cap) {
-        if (de->d_name[0] == '.')
-            continue;
-        size_t len = strlen(de->d_name);
-        if (!want_dirs && (len < 5 || strcmp(de->d_name + len - 4, ".wav") != 0))
-            continue;
-        out[n] = strdup(de->d_name);
-        if (out[n])
-            n++;
-    }
-    closedir(d);
-    qsort(out, n, sizeof *out, cmp_str);
-    return n;
-}
 
 /* Little-endian writers for the in-memory float WAV. */
 static void put32(unsigned char *p, uint32_t v)
@@ -335,17 +293,6 @@ static int base_voice(const vx_voice *voice, int l, const vx_settings *s, uint64
     return rc;
 }
 
-static int parse_long(const char *s, long lo, long hi, long *out)
-{
-    char *end = NULL;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || !end || *end || end == s || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     const char *shared = NULL;
@@ -365,24 +312,21 @@ int main(int argc, char **argv)
         i++;
         if (!strcmp(a, "--shared"))
             shared = v;
-        else if (!strcmp(a, "--max-speakers") && parse_long(v, 1, MAX_SPK, &max_spk) == 0)
+        else if (!strcmp(a, "--max-speakers") && vxb_parse_long(v, 1, MAX_SPK, &max_spk) == 0)
             ;
-        else if (!strcmp(a, "--seed") && parse_long(v, 0, 1000000000L, &seed) == 0)
+        else if (!strcmp(a, "--seed") && vxb_parse_long(v, 0, 1000000000L, &seed) == 0)
             ;
-        else if (!strcmp(a, "--workers") && parse_long(v, 1, 4, &workers) == 0)
+        else if (!strcmp(a, "--workers") && vxb_parse_long(v, 1, 4, &workers) == 0)
             ;
         else {
             fprintf(stderr, "bench_clone_quality: bad option %s %s\n", a, v);
             return 2;
         }
     }
-    if (!shared)
-        shared = getenv("VX_SHARED_DIR");
-    if (!shared || !*shared)
-        shared = "../shared";
-    char *spk_dir = join(shared, "evaldata/speakers");
+    shared = vxb_shared_dir(shared);
+    char *spk_dir = vxb_join(shared, "evaldata/speakers");
     char *names[MAX_SPK];
-    size_t n_spk = list_dir(spk_dir, 1, names, MAX_SPK);
+    size_t n_spk = vxb_list_dir(spk_dir, 1, names, MAX_SPK);
     if (n_spk == 0) {
         fprintf(stderr, "bench_clone_quality: no speakers under %s\n", spk_dir);
         return 1;
@@ -390,16 +334,16 @@ int main(int argc, char **argv)
     speaker *spk = calloc(n_spk, sizeof *spk);
     if (!spk)
         return 1;
-    double t0 = now_s();
+    double t0 = vxb_now_s();
     /* analyse every utterance of every speaker (models) */
     for (size_t s = 0; s < n_spk; s++) {
         spk[s].name = names[s];
         spk[s].ref = spk[s].cmp = -1;
-        char *d = join(spk_dir, names[s]);
+        char *d = vxb_join(spk_dir, names[s]);
         char *files[MAX_UTT];
-        size_t nf = list_dir(d, 0, files, MAX_UTT);
+        size_t nf = vxb_list_dir(d, 0, files, MAX_UTT);
         for (size_t f = 0; f < nf; f++) {
-            spk[s].u[f].path = join(d, files[f]);
+            spk[s].u[f].path = vxb_join(d, files[f]);
             free(files[f]);
             spk[s].u[f].ok = analyse_file(spk[s].u[f].path, &spk[s].u[f].a) == 0;
         }
@@ -408,7 +352,7 @@ int main(int argc, char **argv)
         mean_model(&spk[s], -1, spk[s].model);
     }
     printf("bench_clone_quality: %zu speakers under %s analysed in %.1f s\n", n_spk, spk_dir,
-           now_s() - t0);
+           vxb_now_s() - t0);
 
     vx_settings set;
     vx_settings_defaults(&set);
@@ -512,7 +456,7 @@ int main(int argc, char **argv)
         vx_pipeline_result_free(res);
         vx_voice_free(voice);
     }
-    double elapsed = now_s() - t0;
+    double elapsed = vxb_now_s() - t0;
 
     printf("\n%zu speakers (>= 2 utterances) x %d languages; candidates for 'nearest': %zu "
            "speaker models; %zu clones failed\n",

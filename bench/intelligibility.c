@@ -42,6 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "tts/engine_private.h"
 #include "tts/tts_internal.h"
 #include "voxclone/voxclone.h"
@@ -115,17 +116,6 @@ static const char *const k_sentences[] = {
     "At last the long journey came to an end.",
 };
 #define N_SENT (sizeof k_sentences / sizeof k_sentences[0])
-
-static int parse_long(const char *s, long lo, long hi, long *out)
-{
-    char *end = NULL;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || !end || *end || end == s || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
 
 /* Lower-cased words (letters and apostrophes) of s into w (each < 32). */
 static size_t words(const char *s, char w[][32], size_t cap)
@@ -310,13 +300,6 @@ static int wait_status(pid_t pid)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* Hypothesis of utterance id from the hyp file text ("words (id score)"). */
 static const char *find_hyp(char *const *lines, size_t n, const char *id, char *buf, size_t cap)
 {
@@ -356,19 +339,16 @@ int main(int argc, char **argv)
             snprintf(spk_arg, sizeof spk_arg, "%s", v);
         else if (!strcmp(a, "--pocketsphinx"))
             ps_prog = v;
-        else if (!strcmp(a, "--sentences") && parse_long(v, 1, (long)N_SENT, &n_sent) == 0)
+        else if (!strcmp(a, "--sentences") && vxb_parse_long(v, 1, (long)N_SENT, &n_sent) == 0)
             ;
-        else if (!strcmp(a, "--seed") && parse_long(v, 0, 1000000000L, &seed) == 0)
+        else if (!strcmp(a, "--seed") && vxb_parse_long(v, 0, 1000000000L, &seed) == 0)
             ;
         else {
             fprintf(stderr, "bench_intelligibility: bad option %s %s\n", a, v);
             return 2;
         }
     }
-    if (!shared)
-        shared = getenv("VX_SHARED_DIR");
-    if (!shared || !*shared)
-        shared = "../shared";
+    shared = vxb_shared_dir(shared);
 
     char *spk[MAX_SPK];
     size_t n_spk = 0;
@@ -470,7 +450,7 @@ int main(int argc, char **argv)
         if (fr)
             fclose(fr);
     }
-    double t_ps = now_s();
+    double t_ps = vxb_now_s();
     pid_t pids[2] = {-1, -1};
     char hyps[2][300];
     for (int h = 0; h < 2; h++) {
@@ -511,7 +491,7 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    t_ps = now_s() - t_ps;
+    t_ps = vxb_now_s() - t_ps;
     /* read the hypotheses */
     char **lines = NULL;
     size_t n_lines = 0, cap_lines = 0;

@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_util.h"
 #include "voxclone/voxclone.h"
 
 #define MAX_RUNS 100
@@ -60,23 +61,6 @@ static double loadavg1(void)
         fclose(f);
     }
     return l;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static int parse_long(const char *s, long lo, long hi, long *out)
-{
-    char *end = NULL;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || !end || *end || end == s || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
 }
 
 static int same_bytes(const vx_pipeline_result *a, const vx_pipeline_result *b)
@@ -117,21 +101,18 @@ int main(int argc, char **argv)
             ref = v;
         else if (!strcmp(a, "--format") && (!strcmp(v, "wav") || !strcmp(v, "mp3")))
             fmt = !strcmp(v, "mp3") ? VX_AUDIO_FORMAT_MP3 : VX_AUDIO_FORMAT_WAV;
-        else if (!strcmp(a, "--workers") && parse_long(v, 1, 4, &workers) == 0)
+        else if (!strcmp(a, "--workers") && vxb_parse_long(v, 1, 4, &workers) == 0)
             ;
-        else if (!strcmp(a, "--runs") && parse_long(v, 1, MAX_RUNS, &runs) == 0)
+        else if (!strcmp(a, "--runs") && vxb_parse_long(v, 1, MAX_RUNS, &runs) == 0)
             ;
-        else if (!strcmp(a, "--seed") && parse_long(v, 0, 1000000000L, &seed) == 0)
+        else if (!strcmp(a, "--seed") && vxb_parse_long(v, 0, 1000000000L, &seed) == 0)
             ;
         else {
             fprintf(stderr, "bench_pipeline: bad option %s %s\n", a, v);
             return 2;
         }
     }
-    if (!shared)
-        shared = getenv("VX_SHARED_DIR");
-    if (!shared || !*shared)
-        shared = "../shared";
+    shared = vxb_shared_dir(shared);
     char refbuf[1024];
     if (!ref) {
         snprintf(refbuf, sizeof refbuf, "%s/evaldata/speakers/arctic-slt/slt_arctic_a0001.wav",
@@ -185,7 +166,7 @@ int main(int argc, char **argv)
             vx_pipeline_result_free(res);
         }
     }
-    qsort(walls, (size_t)runs, sizeof walls[0], cmp_double);
+    qsort(walls, (size_t)runs, sizeof walls[0], vxb_cmp_double);
     double median = walls[runs / 2];
 
     vx_settings s1 = s;

@@ -38,6 +38,7 @@
 
 #include <jansson.h>
 
+#include "bench_util.h"
 #include "voxclone/voxclone.h"
 
 #define CSV_MAX_LINE 128     /* bytes per CSV line, newline included */
@@ -322,17 +323,11 @@ static int score(const track *ref, const track *est, tally *const *gs, int n)
     return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static double median(dvec *d)
 {
     if (d->n == 0)
         return NAN;
-    qsort(d->v, d->n, sizeof *d->v, cmp_double);
+    qsort(d->v, d->n, sizeof *d->v, vxb_cmp_double);
     return d->n % 2 ? d->v[d->n / 2] : 0.5 * (d->v[d->n / 2 - 1] + d->v[d->n / 2]);
 }
 
@@ -388,22 +383,15 @@ static void agree(const char *clip, const track *vx, const track *lr, agreement 
 /* ------------------------------------------------------------------ */
 /* main                                                                */
 /* ------------------------------------------------------------------ */
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* Analyses wav in the mode of o into k; adds the wall time to *secs. */
 static int analyse_track(const char *wav, const vx_analysis_opts *o, track *k, double *secs,
                          double *audio_s)
 {
     vx_analysis *a = NULL;
     vx_error err;
-    double t0 = now_s();
+    double t0 = vxb_now_s();
     int vrc = vx_analyze_file(wav, o, &a, &err);
-    *secs += now_s() - t0;
+    *secs += vxb_now_s() - t0;
     int rc = 0;
     if (vrc != VX_OK) {
         fprintf(stderr, "bench_pitch: %s: %s (%s)\n", wav, err.message, vx_status_name(vrc));
@@ -521,19 +509,14 @@ static json_t *tally_json(tally *t)
 
 int main(int argc, char **argv)
 {
-    const char *shared = getenv("VX_SHARED_DIR");
-    if (!shared || !*shared)
-        shared = "../shared";
+    const char *shared = vxb_shared_dir(NULL);
     long n_threads = 0;
     int per_clip = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--shared") && i + 1 < argc) {
             shared = argv[++i];
         } else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
-            char *end = NULL;
-            errno = 0;
-            n_threads = strtol(argv[++i], &end, 10);
-            if (errno || *end || end == argv[i] || n_threads < 0 || n_threads > 64) {
+            if (vxb_parse_long(argv[++i], 0, 64, &n_threads) != 0) {
                 fprintf(stderr, "bench_pitch: --threads must be 0..64\n");
                 return 2;
             }

@@ -51,6 +51,7 @@
 
 #include <jansson.h>
 
+#include "bench_util.h"
 #include "analysis/detailed.h"
 #include "analysis/spectral.h"
 #include "analysis/voiceprint_model.h"
@@ -72,13 +73,6 @@ typedef struct names {
     char **v;
     size_t n;
 } names;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static int name_index(names *nm, const char *s)
 {
@@ -113,12 +107,6 @@ static void corpus_of(const char *spk, char *out, size_t cap)
 static int not_hidden_dir(const struct dirent *d)
 {
     return d->d_name[0] != '.';
-}
-
-static int is_wav(const struct dirent *d)
-{
-    size_t n = strlen(d->d_name);
-    return d->d_name[0] != '.' && n > 4 && !strcmp(d->d_name + n - 4, ".wav");
 }
 
 typedef struct scored {
@@ -270,9 +258,9 @@ static double timed_analysis(const vx_audio *au, const vx_analysis_opts *o, vx_e
     double best = INFINITY;
     for (int r = 0; r < N_RUNS; r++) {
         vx_analysis *a = NULL;
-        double t0 = now_s();
+        double t0 = vxb_now_s();
         *rc = vx_analyze_samples(au->samples, au->n_samples, SR, o, &a, err);
-        double t = now_s() - t0;
+        double t = vxb_now_s() - t0;
         vx_analysis_free(a);
         if (*rc)
             return t;
@@ -283,9 +271,7 @@ static double timed_analysis(const vx_audio *au, const vx_analysis_opts *o, vx_e
 
 int main(int argc, char **argv)
 {
-    const char *shared = getenv("VX_SHARED_DIR");
-    if (!shared || !*shared)
-        shared = "../shared";
+    const char *shared = vxb_shared_dir(NULL);
     const char *dump_path = NULL;
     double seg_s = 4.0;
     long n_threads = 0;
@@ -302,10 +288,7 @@ int main(int argc, char **argv)
                 return 2;
             }
         } else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
-            char *end = NULL;
-            errno = 0;
-            n_threads = strtol(argv[++i], &end, 10);
-            if (errno || *end || end == argv[i] || n_threads < 0 || n_threads > 64) {
+            if (vxb_parse_long(argv[++i], 0, 64, &n_threads) != 0) {
                 fprintf(stderr, "bench_voiceprint: --threads must be 0..64\n");
                 return 2;
             }
@@ -367,7 +350,7 @@ int main(int argc, char **argv)
         char sdir[2048];
         snprintf(sdir, sizeof sdir, "%s/%s", dir, spk_ents[s]->d_name);
         struct dirent **wavs = NULL;
-        int n_wavs = scandir(sdir, &wavs, is_wav, alphasort);
+        int n_wavs = scandir(sdir, &wavs, vxb_is_wav, alphasort);
         if (n_wavs < 0)
             continue; /* not a directory */
         char corpus[64];
@@ -425,9 +408,9 @@ int main(int argc, char **argv)
             const char *ver = NULL;
             double best = INFINITY;
             for (int r = 0; r < N_RUNS && rc == VX_OK; r++) {
-                double t0 = now_s();
+                double t0 = vxb_now_s();
                 rc = vx__voiceprint_compute(au->samples, au->n_samples, SR, &fb.fd, it->vp, &ver);
-                double t = now_s() - t0;
+                double t = vxb_now_s() - t0;
                 best = t < best ? t : best;
             }
             t_vp += best;
@@ -449,9 +432,9 @@ int main(int argc, char **argv)
             t_one += timed_analysis(au, &o1, &err, &trc2);
             /* public path */
             vx_analysis *ad = NULL;
-            double t1 = now_s();
+            double t1 = vxb_now_s();
             trc3 = vx_analyze_samples(au->samples, au->n_samples, SR, &od, &ad, &err);
-            t_detailed += now_s() - t1;
+            t_detailed += vxb_now_s() - t1;
             if (trc3 == VX_OK && ad->has_voiceprint) {
                 public_ok++;
                 public_same += !memcmp(ad->voiceprint, it->vp, sizeof it->vp);

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "similarity/vpindex.h"
 
 #define D VX_VOICEPRINT_DIM
@@ -48,13 +49,6 @@ static double rng_gauss(void)
     double u = ((double)(rng_next() >> 11) + 0.5) / 9007199254740992.0;
     double v = (double)(rng_next() >> 11) / 9007199254740992.0;
     return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 static void normalise(float *v)
@@ -126,12 +120,6 @@ static void brute_topk(const float *vecs, size_t n, const float *q, size_t excl,
     }
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static double cpu_s(void)
 {
     struct timespec ts;
@@ -151,13 +139,13 @@ static void latency(vx_vpindex *ix, const float *queries, size_t nq, size_t k, c
     for (size_t i = 0; i < nq; i++) {
         size_t n = 0;
         snprintf(excl, sizeof excl, "user%06zu", i * 7);
-        double t0 = now_s(), c0 = cpu_s();
+        double t0 = vxb_now_s(), c0 = cpu_s();
         vx_vpindex_search(ix, queries + i * D, k, excl, hits, &n, NULL);
         c[i] = (cpu_s() - c0) * 1e3;
-        t[i] = (now_s() - t0) * 1e3;
+        t[i] = (vxb_now_s() - t0) * 1e3;
     }
-    qsort(t, nq, sizeof *t, cmp_double);
-    qsort(c, nq, sizeof *c, cmp_double);
+    qsort(t, nq, sizeof *t, vxb_cmp_double);
+    qsort(c, nq, sizeof *c, vxb_cmp_double);
     size_t p99 = (nq * 99) / 100 < nq ? (nq * 99) / 100 : nq - 1;
     printf("vpindex: search k=%zu %s: p50 %.2f ms, p99 %.2f ms wall; p50 %.2f ms, p99 %.2f ms "
            "CPU (%zu queries, 1 thread)\n",
@@ -209,7 +197,7 @@ int main(int argc, char **argv)
                N_CLUSTERS, NOISE, simd ? "avx2" : "portable");
 
     char user[32], pid[40];
-    double t0 = now_s();
+    double t0 = vxb_now_s();
     for (size_t i = 0; i < n; i++) {
         snprintf(user, sizeof user, "user%06zu", i);
         snprintf(pid, sizeof pid, "00000000-0000-4000-8000-%012zu", i % 1000000000000u);
@@ -218,7 +206,7 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    double build = now_s() - t0;
+    double build = vxb_now_s() - t0;
     printf("vpindex: build %zu upserts: %.2f s (%.1f us each)\n", n, build, build / n * 1e6);
     size_t mem = vx_vpindex_memory_bytes(ix);
     printf("vpindex: memory %.1f MB = %.1f MiB (%.0f bytes/voice; float32 copy would be %.1f MB)\n",
@@ -244,9 +232,9 @@ int main(int argc, char **argv)
         size_t excl = qi * 7 % n, nh = 0;
         snprintf(user, sizeof user, "user%06zu", excl);
         vx_vpindex_search(ix, q, K, user, hits, &nh, NULL);
-        double tb = now_s();
+        double tb = vxb_now_s();
         brute_topk(vecs, n, q, excl, best, best_sim);
-        brute_time += now_s() - tb;
+        brute_time += vxb_now_s() - tb;
         int same_order = nh == K;
         for (size_t a = 0; a < nh; a++) {
             size_t id = strtoul(hits[a].user + 4, NULL, 10);
