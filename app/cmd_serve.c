@@ -37,7 +37,7 @@ static void usage_serve(FILE *f)
             "                      [--web DIR] [--threads N] [--job-workers N]\n"
             "                      [--max-body-mb N] [--max-audio-s S] [--max-queued-jobs N]\n"
             "                      [--max-json-kb N] [--max-text-bytes N] [--port-file PATH]\n"
-            "                      [--workers N | --local]\n"
+            "                      [--rate-limit N] [--rate-burst N] [--workers N | --local]\n"
             "       voxclone gateway --bind tcp://HOST:PORT [serve options]\n"
             "       voxclone serve --routes   (print the route table)\n"
             "\n"
@@ -56,6 +56,9 @@ static void usage_serve(FILE *f)
             "  --max-queued-jobs N queued + running jobs before 429, default 64\n"
             "  --max-json-kb N     JSON body limit, default 256\n"
             "  --max-text-bytes N  text per language / per request, default 5000\n"
+            "  --rate-limit N      per-user limit on authenticated requests per minute, 429 with\n"
+            "                      Retry-After above it; 0 = none (default; env VOXCLONE_RATE_LIMIT)\n"
+            "  --rate-burst N      requests a user may make at once, default max(10, N / 6)\n"
             "  --port-file PATH    write the bound port there once listening\n"
             "  --workers N         serve: audio work on N worker threads of this process over\n"
             "                      ZeroMQ inproc (the same broker a gateway uses), default 2\n"
@@ -101,6 +104,15 @@ int vx_cli_serve(int argc, char **argv)
     o.cache_url = env_or("VOXCLONE_CACHE", "memory");
     o.data_dir = env_or("VOXCLONE_DATA", "./data");
     o.web_dir = env_or("VOXCLONE_WEB", NULL);
+    {
+        long rl = 0;
+        const char *e = env_or("VOXCLONE_RATE_LIMIT", NULL);
+        if (e && parse_long(e, 0, 1000000, &rl)) {
+            fprintf(stderr, "voxclone serve: VOXCLONE_RATE_LIMIT must be 0..1000000 (got '%s')\n", e);
+            return 2;
+        }
+        o.rate_limit_per_min = (double)rl;
+    }
     const char *port_file = NULL;
     o.worker_bind = g_gateway ? NULL : "inproc";
     if (g_gateway) /* a gateway's jobs wait on workers, not on CPU: run several at once */
@@ -204,6 +216,16 @@ int vx_cli_serve(int argc, char **argv)
                 return 2;
             }
             o.max_text_bytes = (size_t)n;
+        } else if (!strcmp(a, "--rate-limit") || !strcmp(a, "--rate-burst")) {
+            NEED_VALUE();
+            if (parse_long(v, 0, 1000000, &n)) {
+                fprintf(stderr, "voxclone serve: %s must be 0..1000000\n", a);
+                return 2;
+            }
+            if (!strcmp(a, "--rate-limit"))
+                o.rate_limit_per_min = (double)n;
+            else
+                o.rate_limit_burst = (double)n;
         } else if (!strcmp(a, "--max-queued-jobs")) {
             NEED_VALUE();
             if (parse_long(v, 1, 100000, &n)) {

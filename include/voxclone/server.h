@@ -39,6 +39,12 @@ typedef struct vx_server_opts {
      *  connected, work routes answer 503 and /health says why. */
     const char *worker_bind;
     int inproc_workers;        /**< with "inproc": worker threads, default 2 */
+    /** Per-user limit on authenticated requests, per minute (token bucket);
+     *  0 (default) = no limit.  Above it: 429 with Retry-After. */
+    double rate_limit_per_min;
+    /** Requests a user may make at once before the rate applies; 0 =
+     *  max(10, rate_limit_per_min / 6), i.e. ten seconds' worth. */
+    double rate_limit_burst;
 } vx_server_opts;
 
 void vx_server_opts_init(vx_server_opts *o);

@@ -20,6 +20,7 @@
 #include <netinet/in.h>
 #include <sodium.h>
 #include <zmq.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "net/ratelimit.h"
 #include "net/server_internal.h"
 
 double vx__now_s(void)
@@ -348,6 +350,7 @@ static const route ROUTES[] = {
     {"GET", "/api/voices/similar", vx__h_similar, 1},
 };
 #define N_ROUTES (sizeof ROUTES / sizeof ROUTES[0])
+#define RATELIMIT_USERS 4096 /* users tracked by the per-user rate limit */
 
 const char *vx_server_route(size_t i, const char **method, int *needs_token)
 {
@@ -504,6 +507,16 @@ static int dispatch(vx_server *s, vx__req *rq, const char *auth_hdr, vx__resp *r
         match(ROUTES[i].pattern, rq->path, rq);
         if (ROUTES[i].auth && vx__authenticate(s, rq, auth_hdr, rs) != 0)
             return rs->status;
+        double retry_s = 0.0;
+        if (ROUTES[i].auth && !vx__ratelimit_take(s->ratelimit, rq->user, vx__now_s(), &retry_s)) {
+            char ra[32];
+            snprintf(ra, sizeof ra, "%.0f", ceil(retry_s > 1.0 ? retry_s : 1.0));
+            vx__header(rs, "Retry-After", ra);
+            vx_metrics_inc(s->metrics, "voxclone_rate_limited_total", NULL, 1);
+            return vx__error(rs, 429, "Authorization",
+                             "user '%s' is over the limit of %g requests per minute; retry in %s s",
+                             rq->user, s->o.rate_limit_per_min, ra);
+        }
         return ROUTES[i].fn(s, rq, rs);
     }
     if (path_matched) {
@@ -679,6 +692,8 @@ static int register_metrics(vx_server *s, vx_error *err)
         {"voxclone_clone_failures_total", "Clone failures by language and reason.", VX_COUNTER,
          l_fail, NULL, 0},
         {"voxclone_clones_total", "Clones attempted by language.", VX_COUNTER, l_lang, NULL, 0},
+        {"voxclone_rate_limited_total", "Requests refused by the per-user rate limit.", VX_COUNTER,
+         NULL, NULL, 0},
         {"voxclone_cache_hits_total", "Analysis cache hits.", VX_COUNTER, NULL, NULL, 0},
         {"voxclone_cache_misses_total", "Analysis cache misses.", VX_COUNTER, NULL, NULL, 0},
         {"voxclone_cache_errors_total", "Cache calls that failed (back-end down).", VX_COUNTER,
@@ -843,6 +858,12 @@ int vx_server_start(const vx_server_opts *opts, vx_server **out, vx_error *err)
     if (o.max_body_bytes < 1024 || o.max_json_bytes < 256 || o.max_queued_jobs < 1 ||
         !(o.max_audio_s >= 1.0) || o.max_text_bytes < 1)
         return vx__error_set(err, VX_EINVAL, "server limits out of range");
+    if (!(o.rate_limit_per_min >= 0.0 && o.rate_limit_per_min <= 1e6))
+        return vx__error_set(err, VX_EINVAL, "rate limit %g is out of range 0..1000000 per minute",
+                             o.rate_limit_per_min);
+    if (!(o.rate_limit_burst >= 0.0 && o.rate_limit_burst <= 1e6))
+        return vx__error_set(err, VX_EINVAL, "rate limit burst %g is out of range 0..1000000",
+                             o.rate_limit_burst);
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof sa);
     sa.sin_family = AF_INET;
@@ -860,6 +881,19 @@ int vx_server_start(const vx_server_opts *opts, vx_server **out, vx_error *err)
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->idle, NULL);
     s->started_s = vx__now_s();
+    if (o.rate_limit_per_min > 0.0) {
+        double burst = o.rate_limit_burst > 0.0 ? o.rate_limit_burst
+                                                : (o.rate_limit_per_min / 6.0 > 10.0
+                                                       ? o.rate_limit_per_min / 6.0
+                                                       : 10.0);
+        s->ratelimit = vx__ratelimit_new(o.rate_limit_per_min, burst, RATELIMIT_USERS);
+        if (!s->ratelimit) {
+            pthread_mutex_destroy(&s->lock);
+            pthread_cond_destroy(&s->idle);
+            free(s);
+            return vx__error_set(err, VX_ENOMEM, "out of memory");
+        }
+    }
     snprintf(s->data_dir, sizeof s->data_dir, "%s", o.data_dir);
     s->o.data_dir = s->data_dir;
     if (o.db_url)
@@ -938,6 +972,7 @@ fail:
     vx_cache_free(s->cache);
     vx_store_free(s->store);
     vx_metrics_free(s->metrics);
+    vx__ratelimit_free(s->ratelimit);
     pthread_cond_destroy(&s->idle);
     pthread_mutex_destroy(&s->lock);
     free(s);
@@ -976,6 +1011,7 @@ void vx_server_stop(vx_server *s)
     vx_cache_free(s->cache);
     vx_store_free(s->store);
     vx_metrics_free(s->metrics);
+    vx__ratelimit_free(s->ratelimit);
     pthread_cond_destroy(&s->idle);
     pthread_mutex_destroy(&s->lock);
     free(s);

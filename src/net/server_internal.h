@@ -92,6 +92,7 @@ struct vx_server {
     char seen_workers[VX__MAX_SEEN_WORKERS][VX_WORKER_ID_MAX + 1]; /**< exported worker series */
     size_t n_seen_workers;
     vx__voices *voices;
+    struct vx__ratelimit *ratelimit; /**< NULL: no per-user limit */
     struct pa_table *profile_analyses;
     void *daemon;                 /**< struct MHD_Daemon * */
     int port;

@@ -481,6 +481,13 @@ class Suite:
         rc = lim.stop()
         check("limits server: SIGTERM -> exit status 0", rc == 0, "exit %r" % (rc,))
 
+        rl = Server(self, "ratelimit", ["--rate-limit", "60", "--rate-burst", "5"])
+        rl.start()
+        self.servers.append(rl)
+        self.run_part(self.t_rate_limit, rl)
+        rc = rl.stop()
+        check("rate-limit server: SIGTERM -> exit status 0", rc == 0, "exit %r" % (rc,))
+
         self.t_coverage()
         self.t_openapi()
 
@@ -1403,6 +1410,30 @@ class Suite:
         check("413s stored nothing", db0 == db1, self._diff(db0 or {}, db1 or {}))
         r = srv.req("GET", "/api/whoami", T["alice"])
         check("server still serves after 413s", r.status == 200, repr(r))
+
+    def t_rate_limit(self, srv):
+        """--rate-limit 60 --rate-burst 5: a user's 6th request at once is refused with 429
+        and Retry-After; other users and public routes are not affected."""
+        T = self.tokens
+        codes = [srv.req("GET", "/api/whoami", T["alice"]).status for _ in range(5)]
+        check("rate limit: a burst of 5 requests passes", codes == [200] * 5, repr(codes))
+        r = srv.req("GET", "/api/whoami", T["alice"])
+        self.expect_error("rate limit: the 6th request at once -> 429", r, 429,
+                          field="Authorization", msg="requests per minute")
+        ra = r.headers.get("retry-after", "")
+        check("rate limit: Retry-After is a whole number of seconds >= 1",
+              ra.isdigit() and int(ra) >= 1, repr(ra))
+        r = srv.req("GET", "/api/whoami", T["bob"])
+        check("rate limit: another user is not affected", r.status == 200, repr(r))
+        r = srv.req("GET", "/health")
+        check("rate limit: public routes are not limited", r.status == 200, repr(r))
+        time.sleep(1.1)
+        r = srv.req("GET", "/api/whoami", T["alice"])
+        check("rate limit: one request allowed again after ~1 s (60 per minute)",
+              r.status == 200, repr(r))
+        m = srv.req("GET", "/metrics", count=False)
+        check("rate limit: voxclone_rate_limited_total counts the refusal",
+              b"voxclone_rate_limited_total 1" in m.body, short(m.body))
 
     def t_restart(self, srv):
         """Queue full (429), 409 on a not-done item, then SIGKILL in the middle of a job."""
