@@ -826,6 +826,25 @@ static void stop_workers(vx_server *s)
     }
 }
 
+/* Frees everything a server owns, whatever part of vx_server_start got
+ * done (the rest is NULL): jobs first (it frees the broker, so waiting jobs
+ * return), then the workers, caches, store, metrics. */
+static void server_free(vx_server *s)
+{
+    vx__jobs_stop(s);
+    stop_workers(s);
+    vx__voices_free(s->voices);
+    vx__profile_analyses_free(s);
+    vx_vpindex_free(s->index);
+    vx_cache_free(s->cache);
+    vx_store_free(s->store);
+    vx_metrics_free(s->metrics);
+    vx__ratelimit_free(s->ratelimit);
+    pthread_cond_destroy(&s->idle);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
+
 static int index_add(const char *profile_id, const char *user, int version, const float *vp,
                      void *ud)
 {
@@ -888,9 +907,7 @@ int vx_server_start(const vx_server_opts *opts, vx_server **out, vx_error *err)
                                                        : 10.0);
         s->ratelimit = vx__ratelimit_new(o.rate_limit_per_min, burst, RATELIMIT_USERS);
         if (!s->ratelimit) {
-            pthread_mutex_destroy(&s->lock);
-            pthread_cond_destroy(&s->idle);
-            free(s);
+            server_free(s);
             return vx__error_set(err, VX_ENOMEM, "out of memory");
         }
     }
@@ -964,18 +981,7 @@ int vx_server_start(const vx_server_opts *opts, vx_server **out, vx_error *err)
     *out = s;
     return VX_OK;
 fail:
-    vx__jobs_stop(s);
-    stop_workers(s);
-    vx__voices_free(s->voices);
-    vx__profile_analyses_free(s);
-    vx_vpindex_free(s->index);
-    vx_cache_free(s->cache);
-    vx_store_free(s->store);
-    vx_metrics_free(s->metrics);
-    vx__ratelimit_free(s->ratelimit);
-    pthread_cond_destroy(&s->idle);
-    pthread_mutex_destroy(&s->lock);
-    free(s);
+    server_free(s);
     return rc;
 }
 
@@ -1003,16 +1009,5 @@ void vx_server_stop(vx_server *s)
     pthread_mutex_unlock(&s->lock);
     if (d)
         MHD_stop_daemon(d);
-    vx__jobs_stop(s); /* frees the broker first, so waiting jobs return */
-    stop_workers(s);
-    vx__voices_free(s->voices);
-    vx__profile_analyses_free(s);
-    vx_vpindex_free(s->index);
-    vx_cache_free(s->cache);
-    vx_store_free(s->store);
-    vx_metrics_free(s->metrics);
-    vx__ratelimit_free(s->ratelimit);
-    pthread_cond_destroy(&s->idle);
-    pthread_mutex_destroy(&s->lock);
-    free(s);
+    server_free(s);
 }

@@ -56,7 +56,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -512,22 +511,18 @@ static int write_all(int fd, const void *p, size_t n)
     return 0;
 }
 
-static int read_all(int fd, void *p, size_t n)
+static long now_ms(void)
 {
-    char *c = p;
-    while (n > 0) {
-        ssize_t r = read(fd, c, n);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        if (r == 0)
-            return -1; /* EOF before the end */
-        c += r;
-        n -= (size_t)r;
-    }
-    return 0;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long)ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* milliseconds left until deadline_ms (never negative: 0 means "late") */
+static long ms_left(long deadline_ms)
+{
+    const long left = deadline_ms - now_ms();
+    return left > 0 ? left : 0;
 }
 
 /* Runs in the worker: load the voice, synthesise, send. */
@@ -572,13 +567,13 @@ void vx__espeak_worker_serve(int fd)
 {
     wire_request rq;
     char *voice, *say;
-    if (read_all(fd, &rq, sizeof rq) != 0 || rq.magic != WIRE_MAGIC ||
+    if (vx__zyg_recv_full(fd, &rq, sizeof rq, -1) != 0 || rq.magic != WIRE_MAGIC ||
         rq.voice_len > WIRE_MAX_VOICE || rq.text_len > WIRE_MAX_TEXT)
         return;
     voice = malloc((size_t)rq.voice_len + 1);
     say = malloc((size_t)rq.text_len + 1);
-    if (voice && say && read_all(fd, voice, (size_t)rq.voice_len) == 0 &&
-        read_all(fd, say, (size_t)rq.text_len) == 0) {
+    if (voice && say && vx__zyg_recv_full(fd, voice, (size_t)rq.voice_len, -1) == 0 &&
+        vx__zyg_recv_full(fd, say, (size_t)rq.text_len, -1) == 0) {
         voice[rq.voice_len] = '\0';
         say[rq.text_len] = '\0';
         if (rq.flags & WIRE_CRASH)
@@ -606,44 +601,6 @@ void vx__espeak_test_hang_next(long timeout_ms)
     atomic_store(&g_test_hang, 1);
 }
 
-static long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long)ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-/* read_all with a deadline (CLOCK_MONOTONIC ms): 0, -1 EOF/error, -2 late */
-static int read_all_until(int fd, void *p, size_t n, long deadline_ms)
-{
-    char *c = p;
-    while (n > 0) {
-        struct pollfd pf = {fd, POLLIN, 0};
-        const long left = deadline_ms - now_ms();
-        ssize_t r;
-        int pr;
-        if (left <= 0)
-            return -2;
-        pr = poll(&pf, 1, left > 60000L ? 60000 : (int)left);
-        if (pr < 0 && errno == EINTR)
-            continue;
-        if (pr < 0)
-            return -1;
-        if (pr == 0)
-            continue; /* the loop checks the deadline */
-        r = read(fd, c, n);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        if (r == 0)
-            return -1; /* EOF before the end */
-        c += r;
-        n -= (size_t)r;
-    }
-    return 0;
-}
 
 /* Synthesises in a fresh worker of the zygote: the voice file is the
  * language file rel followed by the timbre of cmd. */
@@ -686,7 +643,7 @@ static int synth_in_worker(const char *rel, const vx__synth_cmd *cmd, const char
         /* a send error means the worker is gone: the read below says so */
         if (write_all(fd, &rq, sizeof rq) == 0 && write_all(fd, voice.p, voice.n) == 0)
             write_all(fd, say, say_len);
-        if ((late = read_all_until(fd, &h, sizeof h, deadline)) != 0) {
+        if ((late = vx__zyg_recv_full(fd, &h, sizeof h, ms_left(deadline))) != 0) {
             if (late == -2) {
                 kill(worker, SIGKILL); /* the zygote's child: the kernel reaps it */
                 rc = vx__error_set(err, VX_EINTERNAL,
@@ -708,7 +665,7 @@ static int synth_in_worker(const char *rel, const vx__synth_cmd *cmd, const char
             out->x = malloc((h.n ? (size_t)h.n : 1) * sizeof *out->x);
             if (!pcm || !out->x)
                 rc = vx__error_set(err, VX_ENOMEM, "espeak-ng: out of memory");
-            else if (h.n && read_all_until(fd, pcm, (size_t)h.n * sizeof *pcm, deadline) != 0) {
+            else if (h.n && vx__zyg_recv_full(fd, pcm, (size_t)h.n * sizeof *pcm, ms_left(deadline)) != 0) {
                 kill(worker, SIGKILL);
                 rc = vx__error_set(err, VX_EINTERNAL,
                                    "espeak-ng: the worker process (pid %ld) died or stalled "

@@ -140,27 +140,28 @@ static long ms_since(const struct timespec *t0)
     return (long)(t.tv_sec - t0->tv_sec) * 1000L + (t.tv_nsec - t0->tv_nsec) / 1000000L;
 }
 
-/* Exactly n bytes from a socket within timeout_ms: 0, -1 EOF/error, -2 timeout. */
-static int recv_full(int fd, void *p, size_t n, int timeout_ms)
+int vx__zyg_recv_full(int fd, void *p, size_t n, long timeout_ms)
 {
     char *c = p;
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     while (n > 0) {
-        struct pollfd pf = {fd, POLLIN, 0};
-        long left = timeout_ms - ms_since(&t0);
         ssize_t r;
-        int pr;
-        if (left <= 0)
-            return -2;
-        pr = poll(&pf, 1, (int)left);
-        if (pr < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
+        if (timeout_ms >= 0) {
+            struct pollfd pf = {fd, POLLIN, 0};
+            long left = timeout_ms - ms_since(&t0);
+            int pr;
+            if (left <= 0)
+                return -2;
+            pr = poll(&pf, 1, left > 60000L ? 60000 : (int)left);
+            if (pr < 0) {
+                if (errno == EINTR)
+                    continue;
+                return -1;
+            }
+            if (pr == 0)
+                continue; /* the loop checks the time left */
         }
-        if (pr == 0)
-            return -2;
         r = recv(fd, c, n, 0);
         if (r < 0) {
             if (errno == EINTR || errno == EAGAIN)
@@ -493,7 +494,7 @@ static int zyg_confirm(zproc *z, int *spoke, vx_error *err)
     int r, rc = VX_OK;
     *spoke = 0;
     memset(&h, 0, sizeof h);
-    r = recv_full(z->ctl, &h, sizeof h, HELLO_TIMEOUT_MS); /* one datagram */
+    r = vx__zyg_recv_full(z->ctl, &h, sizeof h, HELLO_TIMEOUT_MS); /* one datagram */
     if (r == 0 && h.magic == MAGIC_HELLO) {
         *spoke = 1;
         h.info.data_dir[sizeof h.info.data_dir - 1] = '\0';
@@ -718,7 +719,7 @@ int vx__zyg_open(int *fd, pid_t *worker, vx__zyg_info *info, vx_error *err)
             continue;
         }
         memset(&a, 0, sizeof a);
-        r = recv_full(sv[0], &a, sizeof a, ACK_TIMEOUT_MS);
+        r = vx__zyg_recv_full(sv[0], &a, sizeof a, ACK_TIMEOUT_MS);
         if (r == 0 && a.magic == MAGIC_ACK) {
             *fd = sv[0];
             *worker = (pid_t)a.value;

@@ -40,6 +40,11 @@ pid_t vx__espeak_zygote_pid(void);
  *  "exec" (posix_spawn of /proc/self/exe) or "none". */
 const char *vx__espeak_zygote_method(void);
 
+/** Exactly n bytes from the socket fd within timeout_ms (negative: no time
+ *  limit): 0, -1 on EOF or error, -2 when the time ran out.  For the zygote's
+ *  control socket and the per-synthesis sockets. */
+int vx__zyg_recv_full(int fd, void *p, size_t n, long timeout_ms);
+
 /** Tests only (espeak.c): the next espeak-ng synthesis's worker kills
  *  itself with SIGKILL after reading its request. */
 void vx__espeak_test_crash_next(void);
