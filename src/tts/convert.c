@@ -785,10 +785,13 @@ static int limit_peaks(double *x, size_t n, int rate_hz)
 /* Steps 1-3b on the 22050 Hz synthetic signal x: with rho and speed (the
  * prosody plan), variable-rate resampling, WSOLA and the band fill; then
  * the envelope transfer (with formant preservation where rho moved) and the
- * brightness filter.  *z (malloc'd, *nz samples) is the result; x is kept. */
+ * brightness filter.  *z (malloc'd, *nz samples) is the result; x is kept.
+ * *xw / *nxw cache the band fill's time-scaled original between passes
+ * (NULL / 0 at first; the caller frees *xw). */
 static int render(const double *x, size_t n, int in_rate_hz, const double *rho,
                   const double *speed, const vx__cv_frames *frx, const vx__cv_class_stats *src,
-                  const vx__conv_stats *target, double **z_out, size_t *nz_out, vx_error *err)
+                  const vx__conv_stats *target, double **xw, size_t *nxw, double **z_out,
+                  size_t *nz_out, vx_error *err)
 {
     double *y = NULL, *pos = NULL, *z = NULL, fill_hz = 0.5 * VX__CV_RATE + 1000.0;
     size_t ny = 0, nz = 0, i;
@@ -810,21 +813,22 @@ static int render(const double *x, size_t n, int in_rate_hz, const double *rho,
             const double band = 0.97 * (in_rate_hz < VX__CV_RATE ? 0.5 * in_rate_hz
                                                                   : 0.5 * VX__CV_RATE);
             const double r5 = low_percentile(rho, n);
-            if (r5 < 0.97) {
-                double *pid = malloc(n * sizeof *pid), *xw = NULL;
-                size_t nxw = 0;
+            if (r5 < 0.97 && !*xw) {
+                /* the original time-scaled: depends on x and speed only, so
+                 * a second pass reuses it */
+                double *pid = malloc(n * sizeof *pid);
                 if (!pid)
                     goto oom;
                 for (i = 0; i < n; i++)
                     pid[i] = (double)i;
-                rc = vx__cv_wsola(x, n, pid, n, speed, &xw, &nxw);
+                rc = vx__cv_wsola(x, n, pid, n, speed, xw, nxw);
                 free(pid);
-                if (rc == VX_OK && nxw == nz) {
-                    fill_hz = 0.95 * r5 * band;
-                    rc = vx__cv_band_fill(z, xw, nz, fill_hz);
-                }
-                free(xw);
                 if (rc != VX_OK)
+                    goto oom;
+            }
+            if (r5 < 0.97 && *nxw == nz) {
+                fill_hz = 0.95 * r5 * band;
+                if (vx__cv_band_fill(z, *xw, nz, fill_hz) != VX_OK)
                     goto oom;
             }
         }
@@ -857,9 +861,9 @@ oom:
 int vx__convert(const vx__pcm *in, const vx__conv_stats *target, const vx_settings *s,
                 uint64_t seed, int out_rate_hz, vx__pcm *out, vx_error *err)
 {
-    double *x = NULL, *rho = NULL, *speed = NULL, *z = NULL;
+    double *x = NULL, *rho = NULL, *speed = NULL, *z = NULL, *xw = NULL;
     double *o = NULL;
-    size_t n = 0, nz = 0, no = 0, i;
+    size_t n = 0, nz = 0, no = 0, nxw = 0, i;
     vx_analysis *syn = NULL;
     vx__cv_frames frx;
     vx__cv_class_stats src;
@@ -934,7 +938,8 @@ int vx__convert(const vx__pcm *in, const vx__conv_stats *target, const vx_settin
         int pass;
         for (pass = 0; pass < 2; pass++) {
             double corr = 1.0;
-            rc = render(x, n, in->rate_hz, rho, speed, &frx, &src, target, &z, &nz, err);
+            rc = render(x, n, in->rate_hz, rho, speed, &frx, &src, target, &xw, &nxw, &z, &nz,
+                        err);
             if (rc != VX_OK)
                 goto fail;
             if (pass > 0 || !(act & PLAN_F0))
@@ -961,7 +966,8 @@ int vx__convert(const vx__pcm *in, const vx__conv_stats *target, const vx_settin
             z = NULL;
         }
     } else {
-        rc = render(x, n, in->rate_hz, NULL, NULL, &frx, &src, target, &z, &nz, err);
+        rc = render(x, n, in->rate_hz, NULL, NULL, &frx, &src, target, &xw, &nxw, &z, &nz,
+                    err);
         if (rc != VX_OK)
             goto fail;
     }
@@ -969,7 +975,8 @@ int vx__convert(const vx__pcm *in, const vx__conv_stats *target, const vx_settin
     free(x);
     free(rho);
     free(speed);
-    x = rho = speed = NULL;
+    free(xw);
+    x = rho = speed = xw = NULL;
     x = z;
     n = nz;
     z = NULL;
@@ -1019,6 +1026,7 @@ fail:
     free(x);
     free(rho);
     free(speed);
+    free(xw);
     free(z);
     free(o);
     return rc;
