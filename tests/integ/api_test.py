@@ -46,7 +46,8 @@ import threading
 import time
 import uuid
 
-from vxtest import metric, parse_metrics, voiced_signal, wav_bytes, wav_duration
+from vxtest import (metric, parse_metrics, voiced_signal, wait_port_file,
+                    wav_bytes, wav_duration)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -179,21 +180,10 @@ class Server:
                "--data", self.t.data] + self.t.backend_args() + self.extra
         self.logf = open(self.log, "ab")
         self.proc = subprocess.Popen(cmd, stdout=self.logf, stderr=self.logf, cwd=self.t.tmp)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("server %s exited with %s: %s" %
-                                   (self.name, self.proc.returncode, open(self.log).read()[-2000:]))
-            try:
-                txt = open(pf).read().strip()
-                if txt:
-                    self.port = int(txt)
-                    break
-            except (OSError, ValueError):
-                pass
-            time.sleep(0.05)
-        else:
-            raise RuntimeError("server %s did not write its port file" % self.name)
+        proc = self.proc
+        self.port = wait_port_file(pf, lambda: proc.poll() is None,
+                                   lambda: "server %s (status %s): %s" %
+                                   (self.name, proc.returncode, open(self.log).read()[-2000:]))
         self.counts = {}
         # ready when /health answers (counted: the server counts it too)
         deadline = time.time() + 30

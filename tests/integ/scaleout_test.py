@@ -46,7 +46,8 @@ import sys
 import tempfile
 import time
 
-from vxtest import metric, parse_metrics, voiced_signal, wav_bytes, wav_duration
+from vxtest import (metric, parse_metrics, voiced_signal, wait_port_file,
+                    wav_bytes, wav_duration)
 
 PASSED = 0
 FAILED = 0
@@ -175,21 +176,9 @@ class Suite:
             cmd += ["--cache", self.a.cache]
         self.gw = Proc("gateway-%d" % self.ngw, cmd,
                        os.path.join(self.tmp, "gateway-%d.log" % self.ngw))
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            if not self.gw.alive():
-                raise RuntimeError("gateway exited with %s: %s" % (self.gw.p.returncode,
-                                                                   self.gw.tail()))
-            try:
-                txt = open(pf).read().strip()
-                if txt:
-                    self.port = int(txt)
-                    break
-            except (OSError, ValueError):
-                pass
-            time.sleep(0.05)
-        else:
-            raise RuntimeError("gateway wrote no port file: %s" % self.gw.tail())
+        gw = self.gw
+        self.port = wait_port_file(pf, gw.alive, lambda: "gateway (status %s): %s" %
+                                   (gw.p.returncode, gw.tail()))
         if not self.wait(lambda: self.health() is not None, 30):
             raise RuntimeError("gateway never answered /health: %s" % self.gw.tail())
         note("gateway %d: http 127.0.0.1:%d, bind tcp://127.0.0.1:%d" %

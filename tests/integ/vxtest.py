@@ -5,6 +5,7 @@ import io
 import math
 import re
 import struct
+import time
 import wave
 
 
@@ -84,3 +85,21 @@ def metric(samples, name, **labels):
         if n == name and all(l.get(k) == val for k, val in labels.items()):
             tot = (tot or 0.0) + v
     return tot
+
+
+def wait_port_file(path, alive, describe, timeout=60):
+    """The port a `voxclone serve`/`gateway` wrote to its --port-file, waiting up to
+    timeout s; RuntimeError when the process died (alive() false) or never wrote it.
+    describe() gives the text (log tail, exit status) for the error."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if not alive():
+            raise RuntimeError("exited: %s" % describe())
+        try:
+            txt = open(path).read().strip()
+            if txt:
+                return int(txt)
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.05)
+    raise RuntimeError("wrote no port file: %s" % describe())
