@@ -438,15 +438,26 @@ static const char *sniff_audio_type(const unsigned char *d, size_t n)
     return "application/octet-stream";
 }
 
+/* The :userId the caller may read and the optional ?version=N (0: the
+ * latest) of the profile routes; non-zero (the response set) on refusal. */
+static int profile_args(vx__req *rq, vx__resp *rs, const char *user, long *version)
+{
+    const char *v = vx__query(rq, "version");
+    if (vx__may_access(rq, rs, user, "userId"))
+        return 1;
+    if (v && parse_int_arg(v, 1, 1000000000L, version) != 0) {
+        vx__error(rs, 400, "version", "version must be an integer >= 1 (got '%s')", v);
+        return 1;
+    }
+    return 0;
+}
+
 int vx__h_profile_audio(vx_server *s, vx__req *rq, vx__resp *rs)
 {
     const char *user = rq->params[0];
-    if (vx__may_access(rq, rs, user, "userId"))
-        return rs->status;
     long version = 0;
-    const char *v = vx__query(rq, "version");
-    if (v && parse_int_arg(v, 1, 1000000000L, &version) != 0)
-        return vx__error(rs, 400, "version", "version must be an integer >= 1 (got '%s')", v);
+    if (profile_args(rq, rs, user, &version))
+        return rs->status;
     vx_profile p;
     vx_error e;
     int rc;
@@ -572,12 +583,9 @@ static json_t *frames_json(vx_server *s, const vx_profile *p, vx_error *e)
 int vx__h_analysis_get(vx_server *s, vx__req *rq, vx__resp *rs)
 {
     const char *user = rq->params[0];
-    if (vx__may_access(rq, rs, user, "userId"))
-        return rs->status;
     long version = 0;
-    const char *v = vx__query(rq, "version");
-    if (v && parse_int_arg(v, 1, 1000000000L, &version) != 0)
-        return vx__error(rs, 400, "version", "version must be an integer >= 1 (got '%s')", v);
+    if (profile_args(rq, rs, user, &version))
+        return rs->status;
     const char *fr = vx__query(rq, "frames");
     int want_frames = fr && (strcmp(fr, "1") == 0 || strcmp(fr, "true") == 0);
     if (fr && !want_frames && strcmp(fr, "0") != 0 && strcmp(fr, "false") != 0)
