@@ -37,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <fftw3.h>
 #include <jansson.h>
 
 #include "bench_util.h"
@@ -289,18 +290,23 @@ typedef struct run_info {
     size_t n_frames, n_voiced;
 } run_info;
 
-/* Best-of-N_RUNS wall time of vx_analyze_file; *info from the last result. */
-static int time_runs(const char *path, int n_threads, double *best_s, run_info *info)
+/* Best-of-N_RUNS wall time and CPU time (all threads) of vx_analyze_file;
+ * *info from the last result. */
+static int time_runs(const char *path, int n_threads, double *best_s, double *best_cpu_s,
+                     run_info *info)
 {
     vx_analysis_opts o;
     bench_opts(&o, n_threads);
     *best_s = INFINITY;
+    *best_cpu_s = INFINITY;
     for (int r = 0; r < N_RUNS; r++) {
         vx_analysis *a = NULL;
         vx_error e;
+        double c0 = vxb_cpu_s();
         double t0 = vxb_now_s();
         int rc = vx_analyze_file(path, &o, &a, &e);
         double dt = vxb_now_s() - t0;
+        double dc = vxb_cpu_s() - c0;
         if (rc != VX_OK) {
             fprintf(stderr, "bench_analysis: %s: %s (%s)\n", path, e.message, vx_status_name(rc));
             return -1;
@@ -312,8 +318,89 @@ static int time_runs(const char *path, int n_threads, double *best_s, run_info *
         vx_analysis_free(a);
         if (dt < *best_s)
             *best_s = dt;
+        if (dc < *best_cpu_s)
+            *best_cpu_s = dc;
     }
     return 0;
+}
+
+/* The part of the work done by Debian's libraries, not by voxclone's code:
+ * (1) decode + soxr HQ resample alone (vx_audio_decode_file: libsndfile and
+ * soxr, best of N_RUNS) and (2) the FFTW transforms the analysis makes, run
+ * bare on the decoded audio: per frame one 2048-point r2c (STFT), per hop
+ * one 1024-point r2c and one 1024-point complex inverse (pYIN's
+ * autocorrelation blocks), FFTW_ESTIMATE plans as in the library.  Their
+ * sum bounds from below what any implementation on these libraries costs.
+ * Timed in CPU seconds of this (single-threaded) process, which other work
+ * on the machine inflates less than the wall clock. */
+static int measure_floor(const char *path, size_t n_frames, double *decode_s, double *fft_s)
+{
+    vx_decode_opts o;
+    vx_decode_opts_init(&o);
+    o.min_duration_s = 0.0;
+    o.max_duration_s = BENCH_MAX_DURATION_S;
+    *decode_s = *fft_s = INFINITY;
+    vx_audio *au = NULL;
+    for (int r = 0; r < N_RUNS; r++) {
+        vx_error e;
+        vx_audio_free(au);
+        au = NULL;
+        double t0 = vxb_cpu_s();
+        int rc = vx_audio_decode_file(path, &o, &au, &e);
+        double dt = vxb_cpu_s() - t0;
+        if (rc != VX_OK) {
+            fprintf(stderr, "bench_analysis: %s: %s (%s)\n", path, e.message, vx_status_name(rc));
+            return -1;
+        }
+        if (dt < *decode_s)
+            *decode_s = dt;
+    }
+    float *in = fftwf_alloc_real(2048);
+    fftwf_complex *spec = fftwf_alloc_complex(1025);
+    fftwf_complex *cin = fftwf_alloc_complex(1024), *cout = fftwf_alloc_complex(1024);
+    fftwf_plan p2048 = NULL, p1024 = NULL, pinv = NULL;
+    int rc = -1;
+    if (in && spec && cin && cout) {
+        p2048 = fftwf_plan_dft_r2c_1d(2048, in, spec, FFTW_ESTIMATE);
+        p1024 = fftwf_plan_dft_r2c_1d(1024, in, spec, FFTW_ESTIMATE);
+        pinv = fftwf_plan_dft_1d(1024, cin, cout, FFTW_BACKWARD, FFTW_ESTIMATE);
+    }
+    if (p2048 && p1024 && pinv) {
+        memset(cin, 0, 1024 * sizeof *cin);
+        for (int r = 0; r < N_RUNS; r++) {
+            double t0 = vxb_cpu_s();
+            for (size_t f = 0; f < n_frames; f++) {
+                size_t at = f * 512;
+                size_t k = at < au->n_samples ? au->n_samples - at : 0;
+                k = k > 2048 ? 2048 : k;
+                memcpy(in, au->samples + at, k * sizeof *in);
+                memset(in + k, 0, (2048 - k) * sizeof *in);
+                fftwf_execute_dft_r2c(p2048, in, spec);
+                memset(in + 512, 0, 512 * sizeof *in);
+                fftwf_execute_dft_r2c(p1024, in, spec);
+                memcpy(cin, spec, 512 * sizeof *cin);
+                fftwf_execute_dft(pinv, cin, cout);
+            }
+            double dt = vxb_cpu_s() - t0;
+            if (dt < *fft_s)
+                *fft_s = dt;
+        }
+        rc = 0;
+    } else {
+        fprintf(stderr, "bench_analysis: FFTW plans for the floor measurement failed\n");
+    }
+    if (p2048)
+        fftwf_destroy_plan(p2048);
+    if (p1024)
+        fftwf_destroy_plan(p1024);
+    if (pinv)
+        fftwf_destroy_plan(pinv);
+    fftwf_free(in);
+    fftwf_free(spec);
+    fftwf_free(cin);
+    fftwf_free(cout);
+    vx_audio_free(au);
+    return rc;
 }
 
 typedef struct rss_msg {
@@ -691,13 +778,16 @@ int main(int argc, char **argv)
     /* ---- timing ---- */
     int cfg_threads[2] = {1, multi};
     int n_cfg = multi == 1 ? 1 : 2;
-    double best[2] = {NAN, NAN};
+    double best[2] = {NAN, NAN}, best_cpu[2] = {NAN, NAN};
     run_info info[2];
     memset(info, 0, sizeof info);
     for (int c = 0; c < n_cfg && !failed; c++)
-        if (time_runs(input, cfg_threads[c], &best[c], &info[c]) != 0)
+        if (time_runs(input, cfg_threads[c], &best[c], &best_cpu[c], &info[c]) != 0)
             failed = 1;
     const double audio_s = info[0].audio_s;
+    double floor_dec_s = NAN, floor_fft_s = NAN;
+    if (!failed && measure_floor(input, info[0].n_frames, &floor_dec_s, &floor_fft_s) != 0)
+        failed = 1;
     if (!failed && n_cfg > 1 &&
         (info[1].n_frames != info[0].n_frames || info[1].n_voiced != info[0].n_voiced ||
          info[1].pitch_mean_hz != info[0].pitch_mean_hz))
@@ -723,17 +813,29 @@ int main(int argc, char **argv)
     /* ---- report ---- */
     printf("\naudio: %.1f s -> %zu frames, %zu voiced, pitch mean %.1f Hz\n", audio_s,
            info[0].n_frames, info[0].n_voiced, info[0].pitch_mean_hz);
-    printf("%-10s %-12s %12s %15s %12s\n", "config", "n_threads", "best wall s", "s per audio-s",
-           "x real-time");
+    printf("%-10s %-12s %12s %15s %12s %12s\n", "config", "n_threads", "best wall s",
+           "s per audio-s", "x real-time", "best CPU s");
     for (int c = 0; c < n_cfg; c++) {
         char th[32];
         if (cfg_threads[c] == 0)
             snprintf(th, sizeof th, "0 (=%d)", multi_eff);
         else
             snprintf(th, sizeof th, "%d", cfg_threads[c]);
-        printf("%-10s %-12s %12.3f %15.5f %12.1f\n", c == 0 ? "1 thread" : "multi", th, best[c],
-               best[c] / audio_s, audio_s / best[c]);
+        printf("%-10s %-12s %12.3f %15.5f %12.1f %12.3f\n", c == 0 ? "1 thread" : "multi", th,
+               best[c], best[c] / audio_s, audio_s / best[c], best_cpu[c]);
     }
+    const double floor_s = floor_dec_s + floor_fft_s;
+    const double goal_s = LIBROSA_REF_S_PER_S / 300.0 * audio_s;
+    printf("\nlibrary floor (Debian's libsndfile + soxr + FFTW, not voxclone's code; best CPU s of %d):\n"
+           "  decode + soxr HQ resample alone  %8.4f s  = %5.1f %% of the 1-thread run's CPU s\n"
+           "  the analysis's FFTW transforms   %8.4f s  = %5.1f %% (per frame 2048 r2c; per hop\n"
+           "                                                     1024 r2c + 1024 complex inverse)\n"
+           "  sum %.4f s: with voxclone's own code at zero cost, one core could reach at most\n"
+           "  %.0fx real time; the issue's 300x-librosa goal (%.3f ms per audio-s) allows %.4f s,\n"
+           "  %.0f %% of that floor\n",
+           N_RUNS, floor_dec_s, 100.0 * floor_dec_s / best_cpu[0], floor_fft_s,
+           100.0 * floor_fft_s / best_cpu[0], floor_s, audio_s / floor_s,
+           1e3 * LIBROSA_REF_S_PER_S / 300.0, goal_s, 100.0 * goal_s / floor_s);
     if (have_rss)
         printf("\npeak RSS: %.1f MB (ru_maxrss of a child analysing %.0f s, n_threads %d; "
                "%.1f MB of it inherited at fork; that run took %.2f s)\n",
@@ -763,6 +865,9 @@ int main(int argc, char **argv)
     json_object_set_new(j, "cpus", json_integer(n_cpus));
     json_object_set_new(j, "t1_s_per_audio_s", json_real(best[0] / audio_s));
     json_object_set_new(j, "t1_x_realtime", json_real(audio_s / best[0]));
+    json_object_set_new(j, "t1_cpu_s_per_audio_s", json_real(best_cpu[0] / audio_s));
+    json_object_set_new(j, "floor_decode_resample_s_per_audio_s", json_real(floor_dec_s / audio_s));
+    json_object_set_new(j, "floor_fftw_s_per_audio_s", json_real(floor_fft_s / audio_s));
     if (n_cfg > 1) {
         json_object_set_new(j, "multi_n_threads", json_integer(multi));
         json_object_set_new(j, "multi_s_per_audio_s", json_real(best[1] / audio_s));

@@ -12,6 +12,10 @@
 /** Seconds on CLOCK_MONOTONIC. */
 double vxb_now_s(void);
 
+/** CPU seconds used by this process so far (CLOCK_PROCESS_CPUTIME_ID, all
+ *  threads): less sensitive than the wall clock to other work on the machine. */
+double vxb_cpu_s(void);
+
 /** Parses a whole decimal integer in lo..hi into *out: 0, or -1 (nothing
  *  written) for anything else. */
 int vxb_parse_long(const char *s, long lo, long hi, long *out);
