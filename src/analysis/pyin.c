@@ -55,6 +55,25 @@
  * transform before it (and numpy's own float32 transform) this is the exact
  * autocorrelation up to float32 transform rounding; on the 70 librosa
  * fixtures every voicing decision, f0 and voiced probability is unchanged.
+ *
+ * Front-end speed, all without changing a bit: blocks are numbered on
+ * across vx__pyin_frames calls, and a call whose first three blocks hold
+ * the same samples (memcmp of the kept, zero-padded transform inputs) as
+ * the previous call's last three reuses their terms: the analyser hands out
+ * 16-frame chunks, which otherwise cost 19 block transforms per 16 frames.
+ * The two auto-term halves of a frame's sum, (a0 + a1) and (a2 + a3), are
+ * one pair sum per block, shared by the frames m and m - 2.  The CMND's
+ * running sums (float32 cumsum of x^2 and of d) are inherently sequential,
+ * so four consecutive frames run side by side, one per vector lane, with
+ * exactly the scalar operations in each lane.  Troughs are vector compares
+ * packed into bit sets.  Only troughs below thresholds[k_last] (the last
+ * threshold with non-zero beta mass, ~0.8) can receive threshold mass --
+ * every later stretch adds w = 0 * ... = +0, which changes no sum -- so only
+ * those "candidates" (typically ~9 of ~25 troughs) get kmin, stretches and
+ * parabolic shifts; with none, the global minimum alone gets the no-trough
+ * mass.  Not done, because not exact: the c2c inverse cannot be replaced by
+ * a c2r of P alone (FFTW's rounding of the real part depends on Q), and
+ * d / (run / tau) cannot become d * tau / run or use a reciprocal.
  */
 #include "analysis/pyin.h"
 
@@ -93,6 +112,8 @@ struct vx__pyin_tables {
     double thresholds[N_THRESH + 1];
     double beta_probs[N_THRESH];
     double beta_prefix[N_THRESH + 1]; /* sum of beta_probs[0..k-1] */
+    int k_last;      /* last k with beta_probs[k - 1] != 0: the rest are 0 */
+    double thr_last; /* thresholds[k_last] */
     double exp_neg[VX__PYIN_N_YIN + 2];  /* exp(-lambda * k) */
     double boltz_fact[VX__PYIN_N_YIN + 2]; /* (1-e^-l)/(1-e^-lN) */
     double bin_hz[VX__PYIN_N_BINS];
@@ -199,6 +220,11 @@ vx__pyin_tables *vx__pyin_tables_new(void)
         prev = c;
         t->beta_prefix[i + 1] = t->beta_prefix[i] + t->beta_probs[i];
     }
+    t->k_last = 1;
+    for (int k = 1; k <= N_THRESH; k++)
+        if (t->beta_probs[k - 1] != 0.0)
+            t->k_last = k;
+    t->thr_last = t->thresholds[t->k_last];
     for (int k = 0; k < VX__PYIN_N_YIN + 2; k++) {
         t->exp_neg[k] = exp(-BOLTZ_LAMBDA * k);
         t->boltz_fact[k] = k > 0 ? (1.0 - exp(-BOLTZ_LAMBDA)) / (1.0 - exp(-BOLTZ_LAMBDA * k)) : 0.0;
@@ -308,26 +334,56 @@ double vx__pyin_log_init(const vx__pyin_tables *t) { return t ? t->log_init : NA
 /* ------------------------------------------------------------------ */
 /* YIN front end                                                       */
 /* ------------------------------------------------------------------ */
+/* Lag arrays are padded to a multiple of 4 doubles (vector loops). */
+#define LAGS (VX__PYIN_MAX_PERIOD + 1)
+/* the inner lags 1..N_YIN-2 in chunks of 4, as bits of 64-bit words */
+#define IN_CHUNKS ((VX__PYIN_N_YIN - 2) / 4)
+#define IN_WORDS ((VX__PYIN_N_YIN - 2 + 63) / 64)
+#define BIN_WORDS ((VX__PYIN_N_BINS + 1 + 63) / 64)
+typedef float vx__v4sf __attribute__((vector_size(16)));
+typedef int32_t vx__v4si __attribute__((vector_size(16)));
+typedef double vx__v4df __attribute__((vector_size(32)));
+typedef int64_t vx__v4di __attribute__((vector_size(32)));
+typedef uint64_t vx__v4du __attribute__((vector_size(32)));
+/* yin_cmnd4 runs lags 0..ROW_T-1 in steps of 4 (the rows' pad is zero) and
+ * writes cumulative means up to YIN_ROW */
+#define ROW_T ((LAGS + 3) / 4 * 4)
+#define YIN_ROW (ROW_T - VX__PYIN_MIN_PERIOD)
+
 struct vx__yin {
-    float *in;                  /* BLK_N real: one block, zero-padded */
+    /* BLK_N real: block m zero-padded in in[m & 3] (the transform keeps
+     * its input, so these are also the samples that yin_prime compares) */
+    float *in[4];
     fftwf_complex *spec[2];     /* BLK_N/2+1: spectra of blocks m-1, m */
     fftwf_complex *prod;        /* BLK_N: full spectrum to invert */
     float hi[BLK_N / 2 + 1][2]; /* P + i conj(Q) at k, stored at BLK_N - k */
-    fftwf_complex *out;         /* BLK_N: auto terms + i cross terms */
+    fftwf_complex *out[2];      /* BLK_N: auto + i cross terms, slot m & 1 */
     fftwf_plan fwd, inv;
-    /* per-block lag terms of the last blocks, indexed by block mod 4 */
-    float auto_t[4][VX__PYIN_MAX_PERIOD + 1];
-    float cross_t[4][VX__PYIN_MAX_PERIOD + 1]; /* block m with block m+1 */
-    float acf[VX__PYIN_MAX_PERIOD + 1];
-    float dbuf[VX__PYIN_MAX_PERIOD + 1], runbuf[VX__PYIN_MAX_PERIOD + 1];
-    double yin[VX__PYIN_N_YIN];
+    /* Blocks are numbered on across calls: next_m is the next block's
+     * number, and when n_hist is 3 the slots of blocks next_m - 3 ..
+     * next_m - 1 are valid, so a call whose first three blocks hold the
+     * same samples reuses them. */
+    size_t next_m;
+    int n_hist;
+    /* slot m & 3: auto terms of blocks m and m + 1 summed in double (the
+     * first and second halves of a frame's four-block sum), and the cross
+     * terms of block m with block m + 1 */
+    double apair[4][LAGS];
+    double cross[4][LAGS];
+    /* rows of up to four frames: 2 (r0 - r(tau)) and x[tau - 1]^2 */
+    float ebuf[4][ROW_T];  /* index 0 and the pad stay zero */
+    float sqbuf[4][ROW_T];
+    /* d(tau) and its running sum: one frame's, and four frames' (lane =
+     * frame) */
+    float dbuf[LAGS], runbuf[LAGS];
+    double yin[4][YIN_ROW];
+    /* the troughs that can get a non-zero probability, in lag order */
+    int cand_idx[VX__PYIN_N_YIN];
+    int cand_kmin[VX__PYIN_N_YIN];
+    double cand_prob[VX__PYIN_N_YIN];
+    int order[VX__PYIN_N_YIN]; /* candidates by kmin: kmin << 9 | index */
     double bin_prob[VX__PYIN_N_BINS + 1];
-    int trough_idx[VX__PYIN_N_YIN];
-    int trough_kmin[VX__PYIN_N_YIN];
-    double trough_prob[VX__PYIN_N_YIN];
-    int active[VX__PYIN_N_YIN];
-    int below[VX__PYIN_N_YIN];
-    int cand_bin[VX__PYIN_N_YIN]; /* distinct bins of the frame's candidates */
+    uint64_t bin_set[BIN_WORDS]; /* bins written in this frame */
 };
 
 vx__yin *vx__yin_new(void)
@@ -335,24 +391,33 @@ vx__yin *vx__yin_new(void)
     vx__yin *y = calloc(1, sizeof *y);
     if (!y)
         return NULL;
-    y->in = fftwf_malloc(sizeof(float) * BLK_N);
-    y->out = fftwf_malloc(sizeof(fftwf_complex) * BLK_N);
-    y->spec[0] = fftwf_malloc(sizeof(fftwf_complex) * (BLK_N / 2 + 1));
-    y->spec[1] = fftwf_malloc(sizeof(fftwf_complex) * (BLK_N / 2 + 1));
+    int ok = 1;
+    for (int i = 0; i < 4; i++) {
+        y->in[i] = fftwf_malloc(sizeof(float) * BLK_N);
+        ok = ok && y->in[i];
+    }
+    for (int i = 0; i < 2; i++) {
+        y->out[i] = fftwf_malloc(sizeof(fftwf_complex) * BLK_N);
+        y->spec[i] = fftwf_malloc(sizeof(fftwf_complex) * (BLK_N / 2 + 1));
+        ok = ok && y->out[i] && y->spec[i];
+    }
     y->prod = fftwf_malloc(sizeof(fftwf_complex) * BLK_N);
-    if (!y->in || !y->out || !y->spec[0] || !y->spec[1] || !y->prod) {
+    if (!ok || !y->prod) {
         vx__yin_free(y);
         return NULL;
     }
+    /* new-array execution on the other buffers: all come from
+     * fftwf_malloc, so they have the plans' alignment */
     vx__fftw_lock();
-    y->fwd = fftwf_plan_dft_r2c_1d(BLK_N, y->in, y->spec[0], FFTW_ESTIMATE);
-    y->inv = fftwf_plan_dft_1d(BLK_N, y->prod, y->out, FFTW_BACKWARD, FFTW_ESTIMATE);
+    y->fwd = fftwf_plan_dft_r2c_1d(BLK_N, y->in[0], y->spec[0], FFTW_ESTIMATE);
+    y->inv = fftwf_plan_dft_1d(BLK_N, y->prod, y->out[0], FFTW_BACKWARD, FFTW_ESTIMATE);
     vx__fftw_unlock();
     if (!y->fwd || !y->inv) {
         vx__yin_free(y);
         return NULL;
     }
-    memset(y->in, 0, sizeof(float) * BLK_N);
+    for (int i = 0; i < 4; i++)
+        memset(y->in[i], 0, sizeof(float) * BLK_N);
     return y;
 }
 
@@ -366,26 +431,30 @@ void vx__yin_free(vx__yin *y)
     if (y->inv)
         fftwf_destroy_plan(y->inv);
     vx__fftw_unlock();
-    fftwf_free(y->in);
-    fftwf_free(y->out);
-    fftwf_free(y->spec[0]);
-    fftwf_free(y->spec[1]);
+    for (int i = 0; i < 4; i++)
+        fftwf_free(y->in[i]);
+    for (int i = 0; i < 2; i++) {
+        fftwf_free(y->out[i]);
+        fftwf_free(y->spec[i]);
+    }
     fftwf_free(y->prod);
     free(y);
 }
 
-/* Block m (BLK samples at x): its spectrum into spec[m & 1], its own lag
- * terms into auto_t[m & 3] and, when have_prev, the cross terms of block
- * m-1 with it into cross_t[(m-1) & 3].  Both correlations are real, so one
- * complex inverse transform of P + iQ (P = |C|^2, Q = conj(Prev) C, both
- * Hermitian) returns the auto terms in its real part and the cross terms
- * in its imaginary part. */
+/* Block m (BLK samples at x): its samples into in[m & 3], its spectrum
+ * into spec[m & 1], its lag terms into out[m & 1] and, when have_prev, the
+ * pair sum of block m-1's and its auto terms into apair[(m-1) & 3] and the
+ * cross terms of block m-1 with it into cross[(m-1) & 3].  Both correlations are real, so one complex inverse
+ * transform of P + iQ (P = |C|^2, Q = conj(Prev) C, both Hermitian)
+ * returns the auto terms in its real part and the cross terms in its
+ * imaginary part. */
 VX__HOT static void yin_block(vx__yin *y, const float *x, size_t m, int have_prev)
 {
     fftwf_complex *cur = y->spec[m & 1], *prev = y->spec[(m & 1) ^ 1];
     fftwf_complex *w = y->prod;
-    memcpy(y->in, x, sizeof(float) * BLK); /* the upper half stays zero */
-    fftwf_execute_dft_r2c(y->fwd, y->in, cur);
+    float *in = y->in[m & 3];
+    memcpy(in, x, sizeof(float) * BLK); /* the upper half stays zero */
+    fftwf_execute_dft_r2c(y->fwd, in, cur);
     if (have_prev) {
         /* P + iQ at k and P + i conj(Q) at BLK_N - k (0 < k < BLK_N / 2),
          * Q = conj(prev) cur: sum_j prev[j] cur[j + s] */
@@ -414,68 +483,157 @@ VX__HOT static void yin_block(vx__yin *y, const float *x, size_t m, int have_pre
         w[BLK_N - k][0] = y->hi[k][0];
         w[BLK_N - k][1] = y->hi[k][1];
     }
-    fftwf_execute_dft(y->inv, w, y->out);
-    const fftwf_complex *o = y->out;
-    float *at = y->auto_t[m & 3];
-    for (int tau = 0; tau <= VX__PYIN_MAX_PERIOD; tau++)
-        at[tau] = o[tau][0];
-    if (!have_prev)
-        return;
-    float *ct = y->cross_t[(m - 1) & 3];
-    ct[0] = 0.0f; /* no pair spans the two blocks at lag 0 */
-    /* lag tau pairs prev[j] with cur[j + tau - BLK]: shift tau - BLK */
-    for (int tau = 1; tau <= VX__PYIN_MAX_PERIOD; tau++)
-        ct[tau] = o[BLK + tau][1];
+    fftwf_execute_dft(y->inv, w, y->out[m & 1]);
+    if (have_prev) {
+        const fftwf_complex *o = y->out[m & 1], *op = y->out[(m - 1) & 1];
+        double *pa = y->apair[(m - 1) & 3], *cr = y->cross[(m - 1) & 3];
+        for (int tau = 0; tau < LAGS; tau++)
+            pa[tau] = (double)op[tau][0] + (double)o[tau][0];
+        cr[0] = 0.0; /* no pair spans the two blocks at lag 0 */
+        /* lag tau pairs prev[j] with cur[j + tau - BLK]: shift tau - BLK */
+        for (int tau = 1; tau < LAGS; tau++)
+            cr[tau] = (double)o[BLK + tau][1];
+    }
 }
 
-/* The frame whose first block is m: its autocorrelation (lags
- * 0..MAX_PERIOD, scaled) from the lag terms of blocks m..m+3, then d(tau)
- * and the cumulative mean normalised difference. */
-VX__HOT static void yin_frame_cmnd(vx__yin *y, const float *frame, size_t m, double *yin_out)
+/* The frame whose first block is m, step 1: its autocorrelation (lags
+ * 0..MAX_PERIOD, scaled) from the lag terms of blocks m..m+3, summed as
+ * ((a0 + a1) + (a2 + a3)) + ((c0 + c1) + c2) in double, and the
+ * element-wise parts of d(tau) = 2 (r0 - r(tau)) - cumsum(x^2)[tau-1]
+ * (float32) into row f of ebuf and sqbuf. */
+VX__HOT static void yin_frame_rows(vx__yin *y, const float *frame, size_t m, int f)
 {
-    const float *a0 = y->auto_t[m & 3], *a1 = y->auto_t[(m + 1) & 3];
-    const float *a2 = y->auto_t[(m + 2) & 3], *a3 = y->auto_t[(m + 3) & 3];
-    const float *c0 = y->cross_t[m & 3], *c1 = y->cross_t[(m + 1) & 3];
-    const float *c2 = y->cross_t[(m + 2) & 3];
+    const double *p0 = y->apair[m & 3], *p2 = y->apair[(m + 2) & 3];
+    const double *c0 = y->cross[m & 3], *c1 = y->cross[(m + 1) & 3];
+    const double *c2 = y->cross[(m + 2) & 3];
     const float scale = 1.0f / (float)BLK_N; /* a power of two: exact */
-    for (int tau = 0; tau <= VX__PYIN_MAX_PERIOD; tau++) {
-        double r = (((double)a0[tau] + (double)a1[tau]) + ((double)a2[tau] + (double)a3[tau])) +
-                   (((double)c0[tau] + (double)c1[tau]) + (double)c2[tau]);
-        y->acf[tau] = (float)r * scale;
+    const float r0 = (float)((p0[0] + p2[0]) + ((c0[0] + c1[0]) + c2[0])) * scale;
+    float *e = y->ebuf[f], *sq = y->sqbuf[f];
+    for (int tau = 1; tau < LAGS; tau++) {
+        double r = (p0[tau] + p2[tau]) + ((c0[tau] + c1[tau]) + c2[tau]);
+        e[tau] = 2.0f * (r0 - (float)r * scale);
     }
-    const float r0 = y->acf[0];
+    for (int tau = 1; tau < LAGS; tau++)
+        sq[tau] = frame[tau - 1] * frame[tau - 1];
+}
 
-    /* d(tau) = 2 (r0 - r(tau)) - cumsum(x^2)[tau-1]  (float32), then the
-     * cumulative mean: float32 running sum divided by tau in float64. */
+/* Step 2 for the frame in row f: d(tau) and the cumulative mean, a float32
+ * running sum divided by tau in float64. */
+VX__HOT static void yin_cmnd1(vx__yin *y, int f, double *yin_out)
+{
+    const float *e = y->ebuf[f], *sq = y->sqbuf[f];
+    float *dbuf = y->dbuf, *runbuf = y->runbuf;
     float cs = 0.0f;   /* cumsum(x^2)[tau-1] */
     float run = 0.0f;  /* cumsum(d[1..tau]) */
-    for (int tau = 1; tau <= VX__PYIN_MAX_PERIOD; tau++) {
-        float x = frame[tau - 1];
-        cs += x * x;
-        float d = 2.0f * (r0 - y->acf[tau]) - cs;
+    for (int tau = 1; tau < LAGS; tau++) {
+        cs += sq[tau];
+        float d = e[tau] - cs;
         run += d;
-        y->dbuf[tau] = d;
-        y->runbuf[tau] = run;
+        dbuf[tau] = d;
+        runbuf[tau] = run;
     }
     for (int tau = VX__PYIN_MIN_PERIOD; tau <= VX__PYIN_MAX_PERIOD; tau++) {
-        double den = (double)y->runbuf[tau] / (double)tau;
-        yin_out[tau - VX__PYIN_MIN_PERIOD] = (double)y->dbuf[tau] / (den + DBL_MIN);
+        double den = (double)runbuf[tau] / (double)tau;
+        yin_out[tau - VX__PYIN_MIN_PERIOD] = (double)dbuf[tau] / (den + DBL_MIN);
     }
+}
+
+/* 4x4 transposes (rows <-> lanes) */
+static inline void tr4f(vx__v4sf *r)
+{
+    const vx__v4si lo = {0, 4, 1, 5}, hi = {2, 6, 3, 7}, l2 = {0, 1, 4, 5}, h2 = {2, 3, 6, 7};
+    vx__v4sf t0 = __builtin_shuffle(r[0], r[1], lo), t1 = __builtin_shuffle(r[0], r[1], hi);
+    vx__v4sf t2 = __builtin_shuffle(r[2], r[3], lo), t3 = __builtin_shuffle(r[2], r[3], hi);
+    r[0] = __builtin_shuffle(t0, t2, l2);
+    r[1] = __builtin_shuffle(t0, t2, h2);
+    r[2] = __builtin_shuffle(t1, t3, l2);
+    r[3] = __builtin_shuffle(t1, t3, h2);
+}
+
+static inline void tr4d(vx__v4df *r)
+{
+    const vx__v4di lo = {0, 4, 2, 6}, hi = {1, 5, 3, 7}, l2 = {0, 1, 4, 5}, h2 = {2, 3, 6, 7};
+    vx__v4df t0 = __builtin_shuffle(r[0], r[1], lo), t1 = __builtin_shuffle(r[0], r[1], hi);
+    vx__v4df t2 = __builtin_shuffle(r[2], r[3], lo), t3 = __builtin_shuffle(r[2], r[3], hi);
+    r[0] = __builtin_shuffle(t0, t2, l2);
+    r[1] = __builtin_shuffle(t1, t3, l2);
+    r[2] = __builtin_shuffle(t0, t2, h2);
+    r[3] = __builtin_shuffle(t1, t3, h2);
+}
+
+/* Step 2 for the four frames in rows 0..3 at once, one frame per vector
+ * lane: the two running sums are sequential in tau, so this runs four
+ * chains side by side with the same operations as yin_cmnd1 in each lane
+ * (rows and results go through 4x4 transposes, four lags at a time; lag 0
+ * adds the rows' zero there, which leaves both sums at +0).  The
+ * cumulative means go to y->yin[0..3]. */
+VX__HOT static void yin_cmnd4(vx__yin *y)
+{
+    vx__v4sf cs = {0.0f, 0.0f, 0.0f, 0.0f}, run = cs;
+    for (int t0 = 0; t0 < ROW_T; t0 += 4) {
+        vx__v4sf s[4], e[4], d[4], r[4];
+#pragma GCC unroll 4
+        for (int f = 0; f < 4; f++) {
+            memcpy(&s[f], &y->sqbuf[f][t0], sizeof s[f]);
+            memcpy(&e[f], &y->ebuf[f][t0], sizeof e[f]);
+        }
+        tr4f(s);
+        tr4f(e);
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; j++) {
+            cs += s[j];
+            d[j] = e[j] - cs;
+            run += d[j];
+            r[j] = run;
+        }
+        if (t0 < VX__PYIN_MIN_PERIOD)
+            continue;
+        vx__v4df q[4];
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; j++) {
+            vx__v4df den = __builtin_convertvector(r[j], vx__v4df) / (double)(t0 + j);
+            q[j] = __builtin_convertvector(d[j], vx__v4df) / (den + DBL_MIN);
+        }
+        tr4d(q);
+#pragma GCC unroll 4
+        for (int f = 0; f < 4; f++)
+            memcpy(&y->yin[f][t0 - VX__PYIN_MIN_PERIOD], &q[f], sizeof q[f]);
+    }
+}
+
+/* Makes blocks b, b+1, b+2 hold x's first three blocks and returns b:
+ * the last three blocks of the previous call when their samples are the
+ * same (bit for bit, so their terms are too), else three new ones. */
+static size_t yin_prime(vx__yin *y, const float *x)
+{
+    size_t nm = y->next_m;
+    if (y->n_hist == 3 && memcmp(y->in[(nm - 3) & 3], x, sizeof(float) * BLK) == 0 &&
+        memcmp(y->in[(nm - 2) & 3], x + BLK, sizeof(float) * BLK) == 0 &&
+        memcmp(y->in[(nm - 1) & 3], x + 2 * BLK, sizeof(float) * BLK) == 0)
+        return nm - 3;
+    y->n_hist = 0;
+    for (size_t j = 0; j < 3; j++)
+        yin_block(y, x + j * BLK, nm + j, j > 0);
+    y->next_m = nm + 3;
+    y->n_hist = 3;
+    return nm;
 }
 
 void vx__yin_cmnd(vx__yin *y, const float *frame, double *yin_out)
 {
-    for (size_t m = 0; m < VX__PYIN_FRAME / BLK; m++)
-        yin_block(y, frame + m * BLK, m, m > 0);
-    yin_frame_cmnd(y, frame, 0, yin_out);
+    size_t b = yin_prime(y, frame);
+    yin_block(y, frame + 3 * BLK, b + 3, 1);
+    y->next_m = b + 4;
+    yin_frame_rows(y, frame, b, 0);
+    yin_cmnd1(y, 0, yin_out);
 }
 
 /* Smallest k in 1..100 with thresholds[k] > h; 101 when none. */
-static int first_threshold_above(const vx__pyin_tables *t, double h)
+static inline int first_threshold_above(const vx__pyin_tables *t, double h)
 {
     if (!(h < 1.0))
         return N_THRESH + 1; /* also NaN */
-    int k = (int)floor(h * N_THRESH);
+    int k = h > 0.0 ? (int)(h * N_THRESH) : 1; /* floor, no libm call */
     if (k < 1)
         k = 1;
     if (k > N_THRESH)
@@ -487,102 +645,157 @@ static int first_threshold_above(const vx__pyin_tables *t, double h)
     return k;
 }
 
-/* Troughs, their probabilities and the frame's sparse observation from the
- * cumulative mean normalised difference in y->yin. */
-/* Troughs of the cumulative mean normalised difference in y->yin and their
- * probabilities (y->trough_idx, y->trough_prob); returns their number. */
-VX__HOT static int pyin_troughs(vx__yin *y, const vx__pyin_tables *t)
+/* The troughs' probabilities: threshold prior (beta) x trough prior
+ * (Boltzmann on the order of the troughs below each threshold), plus the
+ * no-trough mass on the global minimum.  Troughs are util.localmin with
+ * edge padding, then the is_trough[0] rule.  Only the troughs below
+ * thresholds[k_last] can get any threshold mass (every later threshold
+ * carries exactly zero, and adding +0 changes nothing); they are the
+ * candidates (y->cand_idx, in lag order, probabilities in cand_prob), or
+ * when there are none, the global minimum alone.  The inner lags' trough
+ * and candidate tests are vector compares packed into bit sets (bit p for
+ * lag p + 1), and the few candidates are picked out of those.  Returns the
+ * number of candidates. */
+VX__HOT static int pyin_troughs(vx__yin *y, const vx__pyin_tables *t, const double *yin)
 {
-    const double *yin = y->yin;
     const int n = VX__PYIN_N_YIN;
-
-    /* Troughs: util.localmin with edge padding, then is_trough[0] rule
-     * (branch-free: the index is always written, the count only advances
-     * at a trough). */
-    int nt = 0;
-    if (yin[0] < yin[1])
-        y->trough_idx[nt++] = 0;
-    for (int i = 1; i < n - 1; i++) {
-        y->trough_idx[nt] = i;
-        nt += (yin[i] < yin[i - 1]) & (yin[i] <= yin[i + 1]);
-    }
-    if (yin[n - 1] < yin[n - 2])
-        y->trough_idx[nt++] = n - 1;
-
-    if (nt == 0)
-        return 0;
-
-    /* Threshold prior (beta) x trough prior (Boltzmann on the order of the
-     * troughs below each threshold).  The set of troughs below threshold k
-     * only changes at the distinct kmin values, so sum the beta mass over
-     * each constant stretch. */
-    int gmin = 0;
-    for (int j = 0; j < nt; j++) {
-        double h = yin[y->trough_idx[j]];
-        y->trough_kmin[j] = first_threshold_above(t, h);
-        y->trough_prob[j] = 0.0;
-        if (h < yin[y->trough_idx[gmin]])
-            gmin = j;
-    }
-    /* troughs below some threshold, in order (the others are never in an
-     * active set) */
-    int nb = 0;
-    for (int j = 0; j < nt; j++) {
-        y->below[nb] = j;
-        nb += y->trough_kmin[j] <= N_THRESH;
-    }
-    int k = 1;
-    while (k <= N_THRESH) {
-        /* active set at threshold k and the next change point */
-        int next = N_THRESH + 1, na = 0;
-        for (int q = 0; q < nb; q++) {
-            int j = y->below[q];
-            int km = y->trough_kmin[j];
-            if (km <= k)
-                y->active[na++] = j;
-            else if (km < next)
-                next = km;
+    const double hlast = t->thr_last;
+    uint64_t tw[IN_WORDS], cw[IN_WORDS]; /* troughs, candidates */
+    const vx__v4du wbit = {1, 2, 4, 8};
+    for (int w = 0; w < IN_WORDS; w++) {
+        vx__v4du at = {0, 0, 0, 0}, ac = at;
+        int q1 = (w + 1) * 16 < IN_CHUNKS ? (w + 1) * 16 : IN_CHUNKS;
+        for (int q = w * 16; q < q1; q++) {
+            vx__v4df l, c, r;
+            memcpy(&l, yin + 4 * q, sizeof l);
+            memcpy(&c, yin + 4 * q + 1, sizeof c);
+            memcpy(&r, yin + 4 * q + 2, sizeof r);
+            vx__v4du tr = (vx__v4du)((c < l) & (c <= r)) & (wbit << (4 * (q & 15)));
+            at |= tr;
+            ac |= tr & (vx__v4du)(c < hlast);
         }
-        if (na > 0) {
+        tw[w] = (at[0] | at[1]) | (at[2] | at[3]);
+        cw[w] = (ac[0] | ac[1]) | (ac[2] | ac[3]);
+    }
+    const int tr0 = yin[0] < yin[1], trl = yin[n - 1] < yin[n - 2];
+    uint64_t any = (uint64_t)(tr0 | trl);
+    for (int w = 0; w < IN_WORDS; w++)
+        any |= tw[w];
+
+    int nc = 0, gpos = 0;
+    double hmin = INFINITY;
+#define ADD_CAND(i)                                                                                \
+    do {                                                                                           \
+        int idx_ = (i);                                                                            \
+        if (yin[idx_] < hmin) { /* first global minimum (see below) */                            \
+            hmin = yin[idx_];                                                                      \
+            gpos = nc;                                                                             \
+        }                                                                                          \
+        y->cand_idx[nc++] = idx_;                                                                  \
+    } while (0)
+    if (tr0 && yin[0] < hlast)
+        ADD_CAND(0);
+    for (int w = 0; w < IN_WORDS; w++)
+        for (uint64_t u = cw[w]; u; u &= u - 1)
+            ADD_CAND(w * 64 + __builtin_ctzll(u) + 1);
+    if (trl && yin[n - 1] < hlast)
+        ADD_CAND(n - 1);
+#undef ADD_CAND
+    if (any == 0)
+        return 0;
+    if (nc == 0) {
+        /* only the global minimum can carry probability: the first trough
+         * with the smallest value */
+        int gidx = -1;
+        if (tr0) {
+            hmin = yin[0];
+            gidx = 0;
+        }
+        for (int w = 0; w < IN_WORDS; w++)
+            for (uint64_t u = tw[w]; u; u &= u - 1) {
+                int idx = w * 64 + __builtin_ctzll(u) + 1;
+                if (gidx < 0 || yin[idx] < hmin) {
+                    hmin = yin[idx];
+                    gidx = idx;
+                }
+            }
+        if (trl && (gidx < 0 || yin[n - 1] < hmin)) {
+            hmin = yin[n - 1];
+            gidx = n - 1;
+        }
+        y->cand_idx[0] = gidx;
+        y->cand_kmin[0] = first_threshold_above(t, hmin);
+        y->cand_prob[0] = 0.0;
+        gpos = 0;
+        nc = 1;
+    } else {
+        /* The global minimum is the first candidate with the smallest value
+         * (every other trough is >= hlast > it).  Candidates by (kmin, lag
+         * order): the set below threshold k only changes at their kmin
+         * values, so sum the beta mass over each constant stretch (up to
+         * k_last: the rest is zero) and give it to the stretch's active
+         * candidates in lag order (a bit set over the candidates). */
+        for (int c = 0; c < nc; c++) {
+            int km = first_threshold_above(t, yin[y->cand_idx[c]]);
+            y->cand_kmin[c] = km;
+            y->cand_prob[c] = 0.0;
+            int key = km << 9 | c; /* c < 512 */
+            int q = c;
+            for (; q > 0 && y->order[q - 1] > key; q--)
+                y->order[q] = y->order[q - 1];
+            y->order[q] = key;
+        }
+        const int nw = (nc + 63) / 64;
+        uint64_t act[(VX__PYIN_N_YIN + 63) / 64] = {0};
+        int na = 0, s = 0;
+        while (s < nc) {
+            const int k = y->order[s] >> 9;
+            for (; s < nc && y->order[s] >> 9 == k; s++, na++) {
+                int c = y->order[s] & 511;
+                act[c >> 6] |= (uint64_t)1 << (c & 63);
+            }
+            int next = s < nc ? y->order[s] >> 9 : N_THRESH + 1;
+            if (next > t->k_last + 1)
+                next = t->k_last + 1;
             double mass = 0.0;
             for (int q = k; q < next; q++)
                 mass += t->beta_probs[q - 1];
             double w = mass * t->boltz_fact[na];
-            for (int p = 0; p < na; p++)
-                y->trough_prob[y->active[p]] += w * t->exp_neg[p];
+            int p = 0;
+            for (int wi = 0; wi < nw; wi++)
+                for (uint64_t u = act[wi]; u; u &= u - 1)
+                    y->cand_prob[wi * 64 + __builtin_ctzll(u)] += w * t->exp_neg[p++];
         }
-        k = next;
     }
     {
-        int below = y->trough_kmin[gmin] - 1; /* thresholds not above min */
+        int below = y->cand_kmin[gpos] - 1; /* thresholds not above min */
         if (below > N_THRESH)
             below = N_THRESH;
-        y->trough_prob[gmin] += NO_TROUGH_PROB * t->beta_prefix[below];
+        y->cand_prob[gpos] += NO_TROUGH_PROB * t->beta_prefix[below];
     }
-
-    return nt;
+    return nc;
 }
 
 /* The frame's sparse observation from the troughs.  Default ISA only: it
  * calls log2 (see VX__HOT). */
-static void pyin_observe(vx__yin *y, const vx__pyin_tables *t, vx__pyin_obs *obs)
+static void pyin_observe(vx__yin *y, const vx__pyin_tables *t, const double *yin,
+                         vx__pyin_obs *obs)
 {
-    const double *yin = y->yin;
     const int n = VX__PYIN_N_YIN;
-    const int nt = pyin_troughs(y, t);
+    const int nc = pyin_troughs(y, t, yin);
     obs->n = 0;
     obs->voiced_prob = 0.0;
-    if (nt == 0)
+    if (nc == 0)
         return;
 
     /* Candidates -> pitch bins (last write wins, like numpy assignment);
-     * the bins written are listed, then visited in ascending order. */
-    int nc = 0;
-    for (int j = 0; j < nt; j++) {
-        double p = y->trough_prob[j];
+     * the bins written are marked in a bit set, then visited in ascending
+     * order. */
+    for (int c = 0; c < nc; c++) {
+        double p = y->cand_prob[c];
         if (p == 0.0)
             continue;
-        int idx = y->trough_idx[j];
+        int idx = y->cand_idx[c];
         /* parabolic interpolation shift (librosa computes it for every lag;
          * only the candidates' are used); edges are 0 */
         double shift = 0.0;
@@ -595,24 +808,24 @@ static void pyin_observe(vx__yin *y, const vx__pyin_tables *t, vx__pyin_obs *obs
         double f0 = 22050.0 / period;
         double bi = nearbyint(120.0 * log2(f0 / 50.0));
         int b = bi < 0.0 ? 0 : (bi > VX__PYIN_N_BINS ? VX__PYIN_N_BINS : (int)bi);
-        if (y->bin_prob[b] == 0.0) { /* first write of bin b */
-            int q = nc++;
-            for (; q > 0 && y->cand_bin[q - 1] > b; q--) /* insertion sort */
-                y->cand_bin[q] = y->cand_bin[q - 1];
-            y->cand_bin[q] = b;
-        }
+        y->bin_set[b >> 6] |= (uint64_t)1 << (b & 63);
         y->bin_prob[b] = p; /* p != 0 */
     }
     double vp = 0.0;
-    for (int q = 0; q < nc; q++) {
-        int b = y->cand_bin[q];
-        if (b < VX__PYIN_N_BINS) { /* bin 399 is the clipped overflow */
-            obs->bin[obs->n] = (uint16_t)b;
-            obs->prob[obs->n] = y->bin_prob[b];
-            obs->n++;
-            vp += y->bin_prob[b];
+    for (int wi = 0; wi < BIN_WORDS; wi++) {
+        uint64_t u = y->bin_set[wi];
+        y->bin_set[wi] = 0;
+        while (u) {
+            int b = wi * 64 + __builtin_ctzll(u);
+            u &= u - 1;
+            if (b < VX__PYIN_N_BINS) { /* bin 399 is the clipped overflow */
+                obs->bin[obs->n] = (uint16_t)b;
+                obs->prob[obs->n] = y->bin_prob[b];
+                obs->n++;
+                vp += y->bin_prob[b];
+            }
+            y->bin_prob[b] = 0.0;
         }
-        y->bin_prob[b] = 0.0;
     }
     obs->voiced_prob = vp < 0.0 ? 0.0 : (vp > 1.0 ? 1.0 : vp);
 }
@@ -620,8 +833,7 @@ static void pyin_observe(vx__yin *y, const vx__pyin_tables *t, vx__pyin_obs *obs
 void vx__pyin_frame(vx__yin *y, const vx__pyin_tables *t, const float *frame,
                     vx__pyin_obs *obs)
 {
-    vx__yin_cmnd(y, frame, y->yin);
-    pyin_observe(y, t, obs);
+    vx__pyin_frames(y, t, frame, 1, obs);
 }
 
 void vx__pyin_frames(vx__yin *y, const vx__pyin_tables *t, const float *x, size_t n,
@@ -629,13 +841,24 @@ void vx__pyin_frames(vx__yin *y, const vx__pyin_tables *t, const float *x, size_
 {
     if (n == 0)
         return;
-    for (size_t m = 0; m < VX__PYIN_FRAME / BLK; m++)
-        yin_block(y, x + m * BLK, m, m > 0);
-    for (size_t i = 0; i < n; i++) {
-        if (i > 0)
-            yin_block(y, x + (i + 3) * BLK, i + 3, 1);
-        yin_frame_cmnd(y, x + i * BLK, i, y->yin);
-        pyin_observe(y, t, &obs[i]);
+    size_t b = yin_prime(y, x);
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        for (int f = 0; f < 4; f++) {
+            yin_block(y, x + (i + f + 3) * BLK, b + i + f + 3, 1);
+            y->next_m = b + i + f + 4;
+            yin_frame_rows(y, x + (i + f) * BLK, b + i + f, f);
+        }
+        yin_cmnd4(y);
+        for (int f = 0; f < 4; f++)
+            pyin_observe(y, t, y->yin[f], &obs[i + f]);
+    }
+    for (; i < n; i++) {
+        yin_block(y, x + (i + 3) * BLK, b + i + 3, 1);
+        y->next_m = b + i + 4;
+        yin_frame_rows(y, x + i * BLK, b + i, 0);
+        yin_cmnd1(y, 0, y->yin[0]);
+        pyin_observe(y, t, y->yin[0], &obs[i]);
     }
 }
 

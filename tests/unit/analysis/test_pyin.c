@@ -514,6 +514,95 @@ static void test_yin_blocks_match_direct_acf(void **state)
     free(x);
 }
 
+static void assert_obs_equal(const vx__pyin_obs *a, const vx__pyin_obs *b)
+{
+    assert_int_equal(a->n, b->n);
+    assert_memory_equal(&a->voiced_prob, &b->voiced_prob, sizeof a->voiced_prob);
+    assert_memory_equal(a->bin, b->bin, (size_t)a->n * sizeof a->bin[0]);
+    assert_memory_equal(a->prob, b->prob, (size_t)a->n * sizeof a->prob[0]);
+}
+
+/* vx__pyin_frames computes four frames side by side plus single tail
+ * frames, and reuses the last three blocks of the previous call when the
+ * next call's first blocks hold the same samples: every way of splitting
+ * the frames into calls must give the same bits, and changed samples at
+ * the same address must not be reused.  The signal mixes noise (many
+ * troughs, frames where no trough is below the thresholds), a tone,
+ * silence and a loud stretch. */
+static void test_frames_batching_and_reuse(void **state)
+{
+    (void)state;
+    enum { NF = 43, NX = (NF - 1) * VX__PYIN_HOP + VX__PYIN_FRAME };
+    float *x = malloc(NX * sizeof *x), *buf = malloc(NX * sizeof *buf);
+    assert_non_null(x);
+    assert_non_null(buf);
+    for (int i = 0; i < NX; i++) {
+        double v = i < NX / 3 ? 0.6 * (vrand() - 0.5)
+                              : 0.4 * sin(2.0 * M_PI * 211.0 * i / SR) + 0.05 * (vrand() - 0.5);
+        if (i > NX / 2 && i < NX / 2 + 3000)
+            v = 0.0;
+        if (i > 3 * NX / 4 && i < 3 * NX / 4 + 1500)
+            v *= 20.0;
+        x[i] = (float)v;
+    }
+    vx__pyin_tables *t = vx__pyin_tables_new();
+    assert_non_null(t);
+    vx__pyin_obs *ref = malloc(NF * sizeof *ref), *got = malloc(NF * sizeof *got);
+    assert_non_null(ref);
+    assert_non_null(got);
+
+    vx__yin *y = vx__yin_new();
+    assert_non_null(y);
+    vx__pyin_frames(y, t, x, NF, ref);
+    vx__yin_free(y);
+    int voiced = 0, unvoiced = 0;
+    for (int f = 0; f < NF; f++) {
+        voiced += ref[f].voiced_prob > 0.5;
+        unvoiced += ref[f].voiced_prob < 0.1;
+    }
+    assert_true(voiced > 5 && unvoiced > 5);
+
+    /* frame by frame, then calls of 1, 2, 3, 5, 7, ... frames */
+    y = vx__yin_new();
+    assert_non_null(y);
+    for (int f = 0; f < NF; f++)
+        vx__pyin_frame(y, t, x + f * VX__PYIN_HOP, &got[f]);
+    for (int f = 0; f < NF; f++)
+        assert_obs_equal(&ref[f], &got[f]);
+    static const int sizes[] = {1, 2, 3, 5, 7, 4, 8, 6};
+    for (int f = 0, k = 0; f < NF; k++) {
+        int c = sizes[k % 8] < NF - f ? sizes[k % 8] : NF - f;
+        vx__pyin_frames(y, t, x + f * VX__PYIN_HOP, (size_t)c, &got[f]);
+        f += c;
+    }
+    for (int f = 0; f < NF; f++)
+        assert_obs_equal(&ref[f], &got[f]);
+
+    /* the same address with other samples: run frames 0..9 on buf, change
+     * samples in block 10 (the first block of frame 10 and one of the last
+     * call's last three blocks), then run frames 10.. from the same place */
+    memcpy(buf, x, NX * sizeof *buf);
+    vx__pyin_frames(y, t, buf, 10, got);
+    for (int f = 0; f < 10; f++)
+        assert_obs_equal(&ref[f], &got[f]);
+    for (int i = 10 * VX__PYIN_HOP + 100; i < NX; i++)
+        buf[i] = buf[i] * 0.5f + 0.01f;
+    vx__pyin_frames(y, t, buf + 10 * VX__PYIN_HOP, NF - 10, &got[10]);
+    vx__yin *y2 = vx__yin_new();
+    assert_non_null(y2);
+    vx__pyin_frames(y2, t, buf, NF, ref);
+    for (int f = 10; f < NF; f++)
+        assert_obs_equal(&ref[f], &got[f]);
+
+    vx__yin_free(y);
+    vx__yin_free(y2);
+    vx__pyin_tables_free(t);
+    free(ref);
+    free(got);
+    free(x);
+    free(buf);
+}
+
 static void test_misuse(void **state)
 {
     (void)state;
@@ -598,6 +687,7 @@ int main(void)
         cmocka_unit_test(test_yin_cmnd_periodic_minimum),
         cmocka_unit_test(test_viterbi_matches_dense),
         cmocka_unit_test(test_yin_blocks_match_direct_acf),
+        cmocka_unit_test(test_frames_batching_and_reuse),
         cmocka_unit_test(test_misuse),
         cmocka_unit_test(test_json_shape),
     };
