@@ -39,6 +39,21 @@
  * then lowest index), so the argmax is the one of a scan in ascending
  * order with strict '>'.  Per-frame work allocates nothing.
  *
+ * The rest of the step is kept to a few passes over 399-long arrays: the
+ * frame's global maximum (for the floor) and the significant voiced
+ * sources come from bounds the previous frame left while writing its
+ * values (its maximum over each block: max does not round and fl(c + x)
+ * is monotone in x, so the bound of its non-candidate voiced values is
+ * exact), so a frame normally scans none of its 798 values for them and
+ * looks only at the previous frame's candidate bins; the bounds are
+ * checked, never assumed, and a failed check takes the full scan.  The
+ * merge of the voiced and unvoiced results runs four targets at a time
+ * wherever the significant argmax is proved exact (any other group of four
+ * takes the per-target path), the best values are built in place in the
+ * next frame's value array (a smaller working set: with the kernels'
+ * distinct edge rows it already exceeds L1, and most of the step's cache
+ * misses are those rows).
+ *
  * YIN front end: the frames are 2048 samples at hop 512 and only lags
  * 0..441 (< 512) are used, so the frame's autocorrelation is the sum over
  * its four hop-sized blocks of the block's own terms plus its cross terms
@@ -875,14 +890,24 @@ void vx__pyin_frames(vx__yin *y, const vx__pyin_tables *t, const float *x, size_
 
 struct vx__viterbi {
     const vx__pyin_tables *t;
-    /* log values of the last frame and the next one (swapped per frame),
-     * each with a zero tail: see range_argmax */
-    double vbuf[2][VX__PYIN_N_STATES + 4];
+    /* log values of the last frame and the next one (swapped per frame);
+     * the next one holds the best predecessor values until the step's end.
+     * LEAF_T spare values: conv_dc writes junk lanes past the unvoiced
+     * block's end, and range_argmax may read (and mask) three values past
+     * it; the spares are zero or a junk lane's value, never NaN */
+    double vbuf[2][VX__PYIN_N_STATES + LEAF_T];
     double *val, *nval;
     /* the frame's log observation: log(DBL_MIN) for every voiced bin but
-     * the candidates, one value for all unvoiced bins */
+     * the candidates, one value for all unvoiced bins (forward_step adds
+     * the candidates' best values to lcand in place at its end) */
     double lcand[VX__PYIN_MAX_CAND];
     double lu;
+    /* bounds the previous frame left (see forward_step): nc_max >= every
+     * voiced value but those of the candidate bins pbin[0..pn), g_max >=
+     * every value */
+    double nc_max, g_max;
+    int pn;
+    uint16_t pbin[VX__PYIN_MAX_CAND];
     uint16_t *bp;       /* frames [n_decided, n_frames) x states */
     size_t bp_cap;      /* capacity in frames */
     uint16_t *states;   /* decided states [0, n_decided) */
@@ -1010,6 +1035,19 @@ typedef int16_t vx__v4s __attribute__((vector_size(8)));
         memcpy(&b_, (y), sizeof b_);                                                       \
         (dst) = a_ + b_;                                                                   \
     } while (0)
+/* The low 16 bits of the four lanes of x, stored at p or as a vx__v4s d
+ * (a shuffle of the two halves: GCC's convertvector to 16-bit lanes goes
+ * lane by lane). */
+typedef int16_t vx__v8s __attribute__((vector_size(16)));
+#define V4I_STORE16(p, x)                                                                  \
+    do {                                                                                   \
+        vx__v8s lo_, hi_;                                                                  \
+        memcpy(&lo_, &(x), sizeof lo_);                                                    \
+        memcpy(&hi_, (const char *)&(x) + sizeof lo_, sizeof hi_);                         \
+        vx__v8s r_ = __builtin_shuffle(lo_, hi_, (vx__v8s){0, 4, 8, 12, 0, 0, 0, 0});      \
+        memcpy((p), &r_, 4 * sizeof(int16_t));                                             \
+    } while (0)
+#define V4I_NARROW16(d, x) V4I_STORE16(&(d), x)
 /* Leftmost argmax of src[i] + row[i] over lo..hi (no value is NaN), in
  * 4-lane vectors: lane l takes the elements lo + l, lo + l + 4, ... in
  * ascending order with strict '>' (its own leftmost maximum); then the
@@ -1019,7 +1057,7 @@ typedef int16_t vx__v4s __attribute__((vector_size(8)));
  * ends with the overlapping last four elements (a value seen again cannot
  * replace an equal one); a range of at most four elements is one load with
  * the lanes past hi masked to -inf (the loads may read up to three
- * elements past hi: the tables and the state vector have zero tails).
+ * elements past hi: the tables and the state vector have tails, no NaN).
  * Most ranges are short (deep DC nodes), so the three cases are separate
  * straight-line code.  Inlined into the callers' clones (vector
  * extensions: one AVX2 register, or two SSE2 halves in the default clone). */
@@ -1036,13 +1074,15 @@ static inline __attribute__((always_inline)) int range_argmax(const double *src,
         m = (vx__v4d)(((vx__v4i)m & keep) | ((vx__v4i)ninf & ~keep));
     } else {
         int i = lo + 4;
+        const vx__v4i four = {4, 4, 4, 4};
+        vx__v4i ci = idx;
         for (; i + 3 < hi; i += 4) {
             vx__v4d x;
             V4D_ADD_LOAD(x, src + i, row + i);
-            vx__v4i cur = lane + (vx__v4i){i, i, i, i};
+            ci += four;
             vx__v4i k = x > m;
             m = (vx__v4d)(((vx__v4i)x & k) | ((vx__v4i)m & ~k));
-            idx = (cur & k) | (idx & ~k);
+            idx = (ci & k) | (idx & ~k);
         }
         /* the last four elements, overlapping what the loop covered */
         i = hi - 3;
@@ -1053,13 +1093,25 @@ static inline __attribute__((always_inline)) int range_argmax(const double *src,
         m = (vx__v4d)(((vx__v4i)x & k) | ((vx__v4i)m & ~k));
         idx = (cur & k) | (idx & ~k);
     }
-    double b01 = m[0] > m[1] ? m[0] : m[1], b23 = m[2] > m[3] ? m[2] : m[3];
-    double bv = b01 > b23 ? b01 : b23;
-    long long ba = hi + 1;
-    for (int l = 0; l < 4; l++) /* lowest index holding the maximum */
-        ba = m[l] == bv && idx[l] < ba ? idx[l] : ba;
-    *val = bv;
-    return (int)ba;
+    /* lanes merged in vectors, without branches: the maximum, then the
+     * lowest index among the lanes holding it */
+    vx__v4d ms = __builtin_shuffle(m, (vx__v4i){1, 0, 3, 2});
+    vx__v4i g = ms > m;
+    vx__v4d m2 = (vx__v4d)(((vx__v4i)ms & g) | ((vx__v4i)m & ~g));
+    ms = __builtin_shuffle(m2, (vx__v4i){2, 3, 0, 1});
+    g = ms > m2;
+    m2 = (vx__v4d)(((vx__v4i)ms & g) | ((vx__v4i)m2 & ~g)); /* max in every lane */
+    const vx__v4i big = {1 << 30, 1 << 30, 1 << 30, 1 << 30};
+    vx__v4i e = m == m2;
+    vx__v4i ix = (idx & e) | (big & ~e);
+    vx__v4i is = __builtin_shuffle(ix, (vx__v4i){1, 0, 3, 2});
+    g = is < ix;
+    ix = (is & g) | (ix & ~g);
+    is = __builtin_shuffle(ix, (vx__v4i){2, 3, 0, 1});
+    g = is < ix;
+    ix = (is & g) | (ix & ~g);
+    *val = m2[0];
+    return (int)ix[0];
 }
 
 /* A DC node of at most LEAF_T targets [bl, br] with sources [il, ir],
@@ -1104,10 +1156,11 @@ static inline __attribute__((always_inline)) void conv_leaf(const double *src,
         (m) = (vx__v4d)(((vx__v4i)x_ & g_) | ((vx__v4i)(m) & ~g_));                        \
         (a) = (iv & g_) | ((a) & ~g_);                                                     \
     } while (0)
-    for (int i = lo; i <= hi; i++) {
+    const vx__v4i one = {1, 1, 1, 1};
+    vx__v4i iv = {lo, lo, lo, lo};
+    for (int i = lo; i <= hi; i++, iv += one) {
         const double si = src[i];
         const vx__v4d sv = {si, si, si, si};
-        const vx__v4i iv = {i, i, i, i};
         const double *k = ksrc[i] + (bl - i);
         LEAF_STEP(m0, a0, 0);
         LEAF_STEP(m1, a1, 1);
@@ -1117,9 +1170,8 @@ static inline __attribute__((always_inline)) void conv_leaf(const double *src,
 #undef LEAF_STEP
 #define LEAF_STORE(m, a, q)                                                                \
     do {                                                                                   \
-        vx__v4s a16_ = __builtin_convertvector((a), vx__v4s);                              \
         memcpy(best + bl + 4 * (q), &(m), sizeof(m));                                      \
-        memcpy(arg + bl + 4 * (q), &a16_, sizeof a16_);                                    \
+        V4I_STORE16(arg + bl + 4 * (q), (a));                                              \
     } while (0)
     LEAF_STORE(m0, a0, 0);
     LEAF_STORE(m1, a1, 1);
@@ -1201,40 +1253,74 @@ static int band_argmax(const vx__pyin_tables *t, const double *src, int b)
     return ba;
 }
 
-/* First index of the maximum of x[0..n-1] (n >= 1): the maximum with four
- * independent chains (max is exact, so the order does not matter), then one
- * scan for its first occurrence. */
+/* First index of the maximum of x[0..n-1] (n >= 1, no NaN).  The
+ * out-of-band floor needs it only when the previous frame's bound of its
+ * maximum does not settle the frame (rare), so it is not computed per
+ * frame. */
 static int first_argmax(const double *x, int n)
 {
-    double m0 = x[0], m1 = x[0], m2 = x[0], m3 = x[0];
-    int i = 0;
-    for (; i + 3 < n; i += 4) {
-        m0 = x[i] > m0 ? x[i] : m0;
-        m1 = x[i + 1] > m1 ? x[i + 1] : m1;
-        m2 = x[i + 2] > m2 ? x[i + 2] : m2;
-        m3 = x[i + 3] > m3 ? x[i + 3] : m3;
+    int a = 0;
+    for (int i = 1; i < n; i++)
+        a = x[i] > x[a] ? i : a;
+    return a;
+}
+
+/* The voiced sources' verdict for target b (see forward_step): the
+ * significant argmax when it beats the bound on every other source, else
+ * nothing when the bounds show the voiced block cannot win, else the full
+ * band.  Updates best and bp of both target blocks where voiced wins. */
+static inline __attribute__((always_inline)) void
+voiced_target(const vx__pyin_tables *t, const double *V, const int *sig, int nsig, double theta,
+              int lo_t, int hi_t, const double *hv, const double *hw, const long long *av,
+              double *best, uint16_t *bp, int b)
+{
+    const int n = VX__PYIN_N_BINS;
+    const int reached = b >= lo_t && b <= hi_t && av[b] >= 0;
+    const double xuV = best[b], xuU = best[n + b];
+    const double ub_stay0 = theta + t->kmax_stay[b];
+    int iv;
+    double xs, xw;
+    if (reached && hv[b] > ub_stay0) {
+        iv = (int)av[b];
+        xs = hv[b]; /* = V[iv] + ksrc[iv][b - iv] */
+        xw = hw[b]; /* = V[iv] + kswsrc[iv][b - iv] */
+    } else if (ub_stay0 >= xuV || theta + t->kmax_switch[b] >= xuU || reached) {
+        double ub_stay = ub_stay0;
+        double ub_sw = theta + t->kmax_switch[b];
+        for (int k = 0; k < nsig; k++) {
+            int i = sig[k];
+            if (i < b - VX__PYIN_BAND || i > b + VX__PYIN_BAND)
+                continue;
+            double ys = V[i] + t->ksrc[i][b - i];
+            double yw = V[i] + t->kswsrc[i][b - i];
+            ub_stay = ys > ub_stay ? ys : ub_stay;
+            ub_sw = yw > ub_sw ? yw : ub_sw;
+        }
+        if (ub_stay < xuV && ub_sw < xuU)
+            return;
+        iv = band_argmax(t, V, b);
+        xs = V[iv] + t->ksrc[iv][b - iv];
+        xw = V[iv] + t->kswsrc[iv][b - iv];
+    } else {
+        return;
     }
-    for (; i < n; i++)
-        m0 = x[i] > m0 ? x[i] : m0;
-    m0 = m1 > m0 ? m1 : m0;
-    m2 = m3 > m2 ? m3 : m2;
-    m0 = m2 > m0 ? m2 : m0;
-    for (i = 0; i < n; i++)
-        if (x[i] == m0)
-            return i;
-    return 0;
+    /* voiced sources have the lower state indices: they win ties */
+    const int wv = xs >= xuV, wu = xw >= xuU;
+    best[b] = wv ? xs : xuV;
+    bp[b] = wv ? (uint16_t)iv : bp[b];
+    best[n + b] = wu ? xw : xuU;
+    bp[n + b] = wu ? (uint16_t)iv : bp[n + b];
 }
 
 VX__HOT static void forward_step(vx__viterbi *v, const vx__pyin_obs *obs, uint16_t *bp)
 {
     const vx__pyin_tables *t = v->t;
     const double *V = v->val, *U = v->val + VX__PYIN_N_BINS;
-    double best[VX__PYIN_N_STATES]; /* best predecessor value per target */
     const int n = VX__PYIN_N_BINS;
-
-    const int gidx = first_argmax(v->val, VX__PYIN_N_STATES);
-    const double oob = v->val[gidx] + t->log_tiny;
-    const int gbin = gidx % n;
+    /* best predecessor value per target; the unvoiced half is written by
+     * conv_dc, which needs LEAF_T - 1 entries of room past the end */
+    double *best = v->nval; /* nval = observation + best, in place at the end */
+    int16_t argU[VX__PYIN_N_BINS + LEAF_T];
 
     /* Unvoiced sources: one convolution with the stay kernel; the switch
      * kernel is the same kernel plus a constant (log of 0.01/0.99), so the
@@ -1242,23 +1328,38 @@ VX__HOT static void forward_step(vx__viterbi *v, const vx__pyin_obs *obs, uint16
      * from the exact table of the transition actually taken.  The result
      * is written as if the unvoiced source won everywhere; the voiced
      * sources and the out-of-band floor then overwrite where they win. */
-    double bestU[VX__PYIN_N_BINS + LEAF_T];
-    int16_t argU[VX__PYIN_N_BINS + LEAF_T];
-    conv_dc(U, t->lstay_t, t->ksrc, bestU, argU);
-    double xuV[VX__PYIN_N_BINS], xuU[VX__PYIN_N_BINS]; /* to voiced / unvoiced b */
-    double xu_min = INFINITY;
+    conv_dc(U, t->lstay_t, t->ksrc, best + n, argU);
+    /* best[n + b] = U[iu] + lstay_t[b][iu - b + BAND]; best[b] the same
+     * source under the switch kernel.  On the way the smallest of all 798
+     * values, in four lanes (min does not round: the order is free). */
+    vx__v4d mn = {INFINITY, INFINITY, INFINITY, INFINITY};
+    int b4 = 0;
+    for (; b4 + 3 < n; b4 += 4) {
+        const int i0 = argU[b4], i1 = argU[b4 + 1], i2 = argU[b4 + 2], i3 = argU[b4 + 3];
+        vx__v4d xv = {U[i0] + t->kswsrc[i0][b4 - i0], U[i1] + t->kswsrc[i1][b4 + 1 - i1],
+                      U[i2] + t->kswsrc[i2][b4 + 2 - i2], U[i3] + t->kswsrc[i3][b4 + 3 - i3]};
+        vx__v4d xu;
+        memcpy(best + b4, &xv, sizeof xv);
+        memcpy(&xu, best + n + b4, sizeof xu);
+        vx__v4i g = xv < mn;
+        mn = (vx__v4d)(((vx__v4i)xv & g) | ((vx__v4i)mn & ~g));
+        g = xu < mn;
+        mn = (vx__v4d)(((vx__v4i)xu & g) | ((vx__v4i)mn & ~g));
+    }
+    double xu_min = mn[0];
+    for (int l = 1; l < 4; l++)
+        xu_min = mn[l] < xu_min ? mn[l] : xu_min;
+    for (; b4 < n; b4++) {
+        int iu = argU[b4];
+        double xv = U[iu] + t->kswsrc[iu][b4 - iu];
+        best[b4] = xv;
+        xu_min = xv < xu_min ? xv : xu_min;
+        xu_min = best[n + b4] < xu_min ? best[n + b4] : xu_min;
+    }
     for (int b = 0; b < n; b++) {
-        int iu = argU[b];
-        double xv = U[iu] + t->kswsrc[iu][b - iu];
-        double xu = bestU[b]; /* = U[iu] + lstay_t[b][iu - b + BAND] */
-        xuV[b] = xv;
-        xuU[b] = xu;
-        double m = xv < xu ? xv : xu;
-        xu_min = m < xu_min ? m : xu_min;
-        best[b] = xv;
-        best[n + b] = xu;
-        bp[b] = (uint16_t)(n + iu);
-        bp[n + b] = (uint16_t)(n + iu);
+        uint16_t s = (uint16_t)(n + argU[b]);
+        bp[b] = s;
+        bp[n + b] = s;
     }
 
     /* Voiced sources are sparse: outside the frame's candidate bins their
@@ -1270,96 +1371,205 @@ VX__HOT static void forward_step(vx__viterbi *v, const vx__pyin_obs *obs, uint16
      * bound strictly (argmax exact), or the whole voiced block is provably
      * below the unvoiced value for both target blocks (it cannot win; voiced
      * wins ties, hence strict), or the band is searched in full.  Any theta
-     * is exact; this one keeps the floor states out of the sparse pass. */
+     * is exact; this one keeps the floor states out of the sparse pass.
+     * The significant set: the previous frame bounded its non-candidate
+     * voiced values by nc_max, so when that is below theta only its
+     * candidates need a look; otherwise every source is tested. */
     const double theta = xu_min - t->kmax_all - 1.0;
     int sig[VX__PYIN_N_BINS];
     int nsig = 0;
-    for (int i = 0; i < n; i++) { /* branch-free compaction */
-        sig[nsig] = i;
-        nsig += V[i] >= theta;
+    int scan = !(v->nc_max < theta);
+    if (!scan) {
+        int last = -1;
+        for (int c = 0; c < v->pn; c++) {
+            int i = v->pbin[c];
+            if (i <= last) { /* not ascending: no shortcut */
+                scan = 1;
+                break;
+            }
+            last = i;
+            sig[nsig] = i;
+            nsig += V[i] >= theta;
+        }
     }
-    double hv[VX__PYIN_N_BINS];
-    int16_t av[VX__PYIN_N_BINS];
+    if (scan) {
+        nsig = 0;
+        for (int i = 0; i < n; i++) { /* branch-free compaction */
+            sig[nsig] = i;
+            nsig += V[i] >= theta;
+        }
+    }
+    /* hv/av/hw: the leftmost best significant source under the stay kernel,
+     * its value, and its value under the switch kernel; three spare entries
+     * past hi_t for the vector loop's last lanes */
+    double hv[VX__PYIN_N_BINS + 3], hw[VX__PYIN_N_BINS + 3];
+    long long av[VX__PYIN_N_BINS + 3]; /* 64-bit: the lanes of the masks */
     int lo_t = n, hi_t = -1; /* targets reached by a significant source */
     if (nsig > 0) {
         lo_t = sig[0] - VX__PYIN_BAND > 0 ? sig[0] - VX__PYIN_BAND : 0;
         hi_t = sig[nsig - 1] + VX__PYIN_BAND < n - 1 ? sig[nsig - 1] + VX__PYIN_BAND : n - 1;
-        for (int b = lo_t; b <= hi_t; b++) {
+        for (int b = lo_t; b <= hi_t + 3; b++) {
             hv[b] = -INFINITY;
+            hw[b] = -INFINITY;
             av[b] = -1;
         }
     }
+    /* four targets at a time; the lanes past the band's end (at most
+     * three) read the kernel rows' -inf padding and change nothing */
     for (int k = 0; k < nsig; k++) {
         const int i = sig[k];
         const int e0 = i < VX__PYIN_BAND ? VX__PYIN_BAND - i : 0;
         const int e1 = i + VX__PYIN_BAND >= n ? n - 1 - i + VX__PYIN_BAND : BAND_W - 1;
         const double vi = V[i];
+        const vx__v4d viv = {vi, vi, vi, vi};
+        const vx__v4i iv = {i, i, i, i};
         const double *ls = t->ksrc[i] - VX__PYIN_BAND; /* [e]: to target i - BAND + e */
-        double *h = hv + i - VX__PYIN_BAND;
-        int16_t *a = av + i - VX__PYIN_BAND;
-        for (int e = e0; e <= e1; e++) {
-            double x = vi + ls[e];
-            a[e] = x > h[e] ? (int16_t)i : a[e];
-            h[e] = x > h[e] ? x : h[e];
+        const double *lw = t->kswsrc[i] - VX__PYIN_BAND;
+        double *h = hv + i - VX__PYIN_BAND, *hs = hw + i - VX__PYIN_BAND;
+        long long *a = av + i - VX__PYIN_BAND;
+        for (int e = e0; e <= e1; e += 4) {
+            vx__v4d x, xw, he, hse;
+            vx__v4i ae;
+            memcpy(&x, ls + e, sizeof x);
+            memcpy(&xw, lw + e, sizeof xw);
+            memcpy(&he, h + e, sizeof he);
+            memcpy(&hse, hs + e, sizeof hse);
+            memcpy(&ae, a + e, sizeof ae);
+            x = viv + x;
+            xw = viv + xw;
+            vx__v4i g = x > he;
+            he = (vx__v4d)(((vx__v4i)x & g) | ((vx__v4i)he & ~g));
+            hse = (vx__v4d)(((vx__v4i)xw & g) | ((vx__v4i)hse & ~g));
+            ae = (iv & g) | (ae & ~g);
+            memcpy(h + e, &he, sizeof he);
+            memcpy(hs + e, &hse, sizeof hse);
+            memcpy(a + e, &ae, sizeof ae);
         }
     }
 
-    for (int b = 0; b < n; b++) {
-        int iv = -1; /* -1: the voiced block cannot win at b */
-        if (b >= lo_t && b <= hi_t && av[b] >= 0 && hv[b] > theta + t->kmax_stay[b]) {
-            iv = av[b];
-        } else if (theta + t->kmax_stay[b] >= xuV[b] || theta + t->kmax_switch[b] >= xuU[b] ||
-                   (b >= lo_t && b <= hi_t && av[b] >= 0)) {
-            double ub_stay = theta + t->kmax_stay[b];
-            double ub_sw = theta + t->kmax_switch[b];
-            for (int k = 0; k < nsig; k++) {
-                int i = sig[k];
-                if (i < b - VX__PYIN_BAND || i > b + VX__PYIN_BAND)
-                    continue;
-                double xs = V[i] + t->ksrc[i][b - i];
-                double xw = V[i] + t->kswsrc[i][b - i];
-                ub_stay = xs > ub_stay ? xs : ub_stay;
-                ub_sw = xw > ub_sw ? xw : ub_sw;
+    /* Targets no significant source reaches (hv = -inf) have the voiced
+     * block bounded by fl(theta + kmax_*[b]) <= fl(theta + kmax_all); when
+     * that is below xu_min (<= both unvoiced values of every target) the
+     * voiced block cannot win there, and only [lo_t, hi_t] is visited. */
+    if (theta + t->kmax_all < xu_min) {
+        /* four targets at a time while no lane needs more than its
+         * significant argmax (hv > theta + kmax_stay) or is settled by
+         * the bounds; any other group goes through voiced_target */
+        const vx__v4d thv = {theta, theta, theta, theta};
+        const vx__v4d ninf = {-INFINITY, -INFINITY, -INFINITY, -INFINITY};
+        int b = lo_t;
+        for (; b + 3 <= hi_t; b += 4) {
+            vx__v4d h, w, xv, xu, ks, kw;
+            memcpy(&h, hv + b, sizeof h);
+            memcpy(&w, hw + b, sizeof w);
+            memcpy(&xv, best + b, sizeof xv);
+            memcpy(&xu, best + n + b, sizeof xu);
+            memcpy(&ks, t->kmax_stay + b, sizeof ks);
+            memcpy(&kw, t->kmax_switch + b, sizeof kw);
+            const vx__v4d ubs = thv + ks, ubw = thv + kw;
+            const vx__v4i c1 = h > ubs;
+            vx__v4i slow = ~c1 & ((ubs >= xv) | (ubw >= xu) | (h > ninf));
+            slow |= __builtin_shuffle(slow, (vx__v4i){2, 3, 0, 1});
+            slow |= __builtin_shuffle(slow, (vx__v4i){1, 0, 3, 2});
+            if (slow[0]) {
+                for (int l = 0; l < 4; l++)
+                    voiced_target(t, V, sig, nsig, theta, lo_t, hi_t, hv, hw, av, best, bp, b + l);
+                continue;
             }
-            if (!(ub_stay < xuV[b] && ub_sw < xuU[b]))
-                iv = band_argmax(t, V, b);
+            /* voiced sources have the lower state indices: they win ties */
+            const vx__v4i wv = c1 & (h >= xv), wu = c1 & (w >= xu);
+            xv = (vx__v4d)(((vx__v4i)h & wv) | ((vx__v4i)xv & ~wv));
+            xu = (vx__v4d)(((vx__v4i)w & wu) | ((vx__v4i)xu & ~wu));
+            memcpy(best + b, &xv, sizeof xv);
+            memcpy(best + n + b, &xu, sizeof xu);
+            vx__v4i a4;
+            vx__v4s pv, pu, a16, wv16, wu16;
+            memcpy(&a4, av + b, sizeof a4);
+            memcpy(&pv, bp + b, sizeof pv);
+            memcpy(&pu, bp + n + b, sizeof pu);
+            V4I_NARROW16(a16, a4);
+            V4I_NARROW16(wv16, wv);
+            V4I_NARROW16(wu16, wu);
+            pv = (a16 & wv16) | (pv & ~wv16);
+            pu = (a16 & wu16) | (pu & ~wu16);
+            memcpy(bp + b, &pv, sizeof pv);
+            memcpy(bp + n + b, &pu, sizeof pu);
         }
-        if (iv < 0)
-            continue;
-        /* voiced sources have the lower state indices: they win ties */
-        double xv = V[iv] + t->ksrc[iv][b - iv];
-        if (xv >= xuV[b]) {
-            best[b] = xv;
-            bp[b] = (uint16_t)iv;
-        }
-        xv = V[iv] + t->kswsrc[iv][b - iv];
-        if (xv >= xuU[b]) {
-            best[n + b] = xv;
-            bp[n + b] = (uint16_t)iv;
-        }
+        for (; b <= hi_t; b++)
+            voiced_target(t, V, sig, nsig, theta, lo_t, hi_t, hv, hw, av, best, bp, b);
+    } else {
+        for (int b = 0; b < n; b++)
+            voiced_target(t, V, sig, nsig, theta, lo_t, hi_t, hv, hw, av, best, bp, b);
     }
 
     /* The out-of-band floor: every source outside the band of b contributes
      * x + log(DBL_MIN), so only the global maximum can win there, and only
      * when it lies outside the band.  The best in-band value is at least
-     * xu_min, so nothing can change when oob < xu_min. */
-    if (!(oob < xu_min)) {
-        for (int s = 0; s < VX__PYIN_N_STATES; s++) {
-            int b = s % n;
-            if (abs(gbin - b) > VX__PYIN_BAND && (oob > best[s] || (oob == best[s] && gidx < bp[s]))) {
-                best[s] = oob;
-                bp[s] = (uint16_t)gidx;
+     * xu_min, so nothing can change when oob < xu_min; the previous frame
+     * left an upper bound of its maximum (g_max), which settles that test
+     * in almost every frame without a scan. */
+    if (!(v->g_max + t->log_tiny < xu_min)) {
+        const int gidx = first_argmax(v->val, VX__PYIN_N_STATES);
+        const double oob = v->val[gidx] + t->log_tiny;
+        const int gbin = gidx % n;
+        if (!(oob < xu_min)) {
+            for (int s = 0; s < VX__PYIN_N_STATES; s++) {
+                int b = s % n;
+                if (abs(gbin - b) > VX__PYIN_BAND &&
+                    (oob > best[s] || (oob == best[s] && gidx < bp[s]))) {
+                    best[s] = oob;
+                    bp[s] = (uint16_t)gidx;
+                }
             }
         }
     }
-    /* nval = log observation + best, as one dense sum would give it */
+    /* nval = log observation + best, as one dense sum would give it; on the
+     * way the maxima of both halves (exact: max does not round, and
+     * fl(c + x) is monotone in x, so max fl(c + best) = fl(c + max best)).
+     * nc_max bounds every voiced value but the candidates'; g_max bounds
+     * every value (it is the maximum unless a candidate's observation is
+     * below the floor, which a probability >= 0 cannot give). */
     double *nv = v->nval;
-    for (int b = 0; b < n; b++)
-        nv[b] = t->log_tiny + best[b];
-    for (int c = 0; c < obs->n; c++)
-        nv[obs->bin[c]] = v->lcand[c] + best[obs->bin[c]];
-    for (int b = 0; b < n; b++)
-        nv[n + b] = v->lu + best[n + b];
+    const double lt = t->log_tiny, lu = v->lu;
+    for (int c = 0; c < obs->n; c++) /* before best is overwritten */
+        v->lcand[c] = v->lcand[c] + best[obs->bin[c]];
+    vx__v4d mv = {-INFINITY, -INFINITY, -INFINITY, -INFINITY}, mu = mv;
+    const vx__v4d ltv = {lt, lt, lt, lt}, luv = {lu, lu, lu, lu};
+    int b = 0;
+    for (; b + 3 < n; b += 4) {
+        vx__v4d x, y;
+        memcpy(&x, best + b, sizeof x);
+        memcpy(&y, best + n + b, sizeof y);
+        vx__v4i g = x > mv, h = y > mu;
+        mv = (vx__v4d)(((vx__v4i)x & g) | ((vx__v4i)mv & ~g));
+        mu = (vx__v4d)(((vx__v4i)y & h) | ((vx__v4i)mu & ~h));
+        x = ltv + x;
+        y = luv + y;
+        memcpy(nv + b, &x, sizeof x);
+        memcpy(nv + n + b, &y, sizeof y);
+    }
+    double maxv = mv[0], maxu = mu[0];
+    for (int l = 1; l < 4; l++) {
+        maxv = mv[l] > maxv ? mv[l] : maxv;
+        maxu = mu[l] > maxu ? mu[l] : maxu;
+    }
+    for (; b < n; b++) {
+        maxv = best[b] > maxv ? best[b] : maxv;
+        maxu = best[n + b] > maxu ? best[n + b] : maxu;
+        nv[b] = lt + best[b];
+        nv[n + b] = lu + best[n + b];
+    }
+    v->nc_max = lt + maxv;
+    double gm = lu + maxu;
+    gm = v->nc_max > gm ? v->nc_max : gm;
+    for (int c = 0; c < obs->n; c++) {
+        double x = v->lcand[c];
+        nv[obs->bin[c]] = x;
+        gm = x > gm ? x : gm;
+        v->pbin[c] = obs->bin[c];
+    }
+    v->pn = obs->n;
+    v->g_max = gm;
 }
 
 int vx__viterbi_push(vx__viterbi *v, const vx__pyin_obs *obs)
@@ -1390,6 +1600,11 @@ int vx__viterbi_push(vx__viterbi *v, const vx__pyin_obs *obs)
         }
         for (int c = 0; c < obs->n; c++)
             v->val[obs->bin[c]] = v->lcand[c] + t->log_init;
+        v->nc_max = t->log_tiny + t->log_init;
+        v->g_max = v->val[first_argmax(v->val, VX__PYIN_N_STATES)];
+        v->pn = obs->n;
+        for (int c = 0; c < obs->n; c++)
+            v->pbin[c] = obs->bin[c];
         memset(bp, 0, VX__PYIN_N_STATES * sizeof *bp);
         v->n_frames = 1;
         return VX_OK;

@@ -456,6 +456,58 @@ static void test_viterbi_matches_dense(void **state)
     vx__pyin_tables_free(t);
 }
 
+/* The decoder keeps per-frame shortcuts that depend on the previous frame
+ * (the significant voiced sources are looked up among its candidate bins
+ * when its other voiced values are provably below the threshold; the
+ * out-of-band floor is skipped when a bound of its maximum settles it): long
+ * runs of one regime and switches between them, candidate bins in any order
+ * (the shortcut must notice), exact ties and voiced probability 1 (the
+ * unvoiced observation at the floor), against the dense decoder. */
+static void test_viterbi_shortcuts_match_dense(void **state)
+{
+    (void)state;
+    vx__pyin_tables *t = vx__pyin_tables_new();
+    assert_non_null(t);
+    const size_t nf = 300;
+    vx__pyin_obs *obs = malloc(nf * sizeof *obs);
+    uint16_t *got = malloc(nf * sizeof *got), *want = malloc(nf * sizeof *want);
+    assert_non_null(obs);
+    for (int seq = 0; seq < 6; seq++) {
+        int kind = seq % 5;
+        for (size_t f = 0; f < nf; f++) {
+            if (vrand() < 0.05) /* runs of one regime */
+                kind = (int)(vrand() * 5);
+            random_obs(&obs[f], kind);
+            if (vrand() < 0.2) /* the same candidates in another order */
+                for (int c = obs[f].n - 1; c > 0; c--) {
+                    int j = (int)(vrand() * (c + 1));
+                    uint16_t tb = obs[f].bin[c];
+                    double tp = obs[f].prob[c];
+                    obs[f].bin[c] = obs[f].bin[j];
+                    obs[f].prob[c] = obs[f].prob[j];
+                    obs[f].bin[j] = tb;
+                    obs[f].prob[j] = tp;
+                }
+        }
+        vx__viterbi *v = vx__viterbi_new(t);
+        assert_non_null(v);
+        for (size_t f = 0; f < nf; f++)
+            assert_int_equal(vx__viterbi_push(v, &obs[f]), VX_OK);
+        assert_int_equal(vx__viterbi_decode(v, got), VX_OK);
+        vx__viterbi_free(v);
+        dense_viterbi(t, obs, nf, want);
+        for (size_t f = 0; f < nf; f++)
+            if (got[f] != want[f]) {
+                print_error("sequence %d frame %zu: state %u, dense %u\n", seq, f, got[f], want[f]);
+                fail();
+            }
+    }
+    free(obs);
+    free(got);
+    free(want);
+    vx__pyin_tables_free(t);
+}
+
 /* The block-assembled autocorrelation behind the CMND against a direct
  * O(n * lag) sum in double, and the batched front end against single
  * frames, bit for bit. */
@@ -686,6 +738,7 @@ int main(void)
         cmocka_unit_test(test_tables),
         cmocka_unit_test(test_yin_cmnd_periodic_minimum),
         cmocka_unit_test(test_viterbi_matches_dense),
+        cmocka_unit_test(test_viterbi_shortcuts_match_dense),
         cmocka_unit_test(test_yin_blocks_match_direct_acf),
         cmocka_unit_test(test_frames_batching_and_reuse),
         cmocka_unit_test(test_misuse),
