@@ -14,9 +14,10 @@
  * thread once a block is done, so the block's sparse observations are freed
  * straight away.  MFCC needs librosa's global top_db floor (max over the
  * whole mel spectrogram - 80 dB), so the mel dB frames are kept and turned
- * into MFCC at the end.  Files are read straight into the frame buffer
- * (the decoder resamples into it), so the samples are not copied through
- * a chunk on the way.
+ * into MFCC at the end (the maximum in one vectorised pass, the DCT two
+ * frames at a time by vx__mfcc_frames).  Files are read straight into the
+ * frame buffer (the decoder resamples into it), so the samples are not
+ * copied through a chunk on the way.
  */
 #include <errno.h>
 #include <math.h>
@@ -31,6 +32,7 @@
 #include "analysis/pyin.h"
 #include "analysis/spectral.h"
 #include "core/error.h"
+#include "core/simd.h"
 #include "voxclone/voxclone.h"
 
 #define HALF (VX__N_FFT / 2)
@@ -387,6 +389,24 @@ static int push_from_reader(vx_analyzer *a, vx_audio_reader *rd, size_t *got, vx
     return VX_OK;
 }
 
+/* Largest of the n mel dB values (n a multiple of 8): eight running maxima
+ * side by side (one vector), then the largest of them.  The values are
+ * never NaN (power_to_db of max(amin, P)) and never -0, so the maximum
+ * does not depend on the order of the comparisons. */
+VX__HOT static float max_db(const float *x, size_t n)
+{
+    float m[8];
+    for (int j = 0; j < 8; j++)
+        m[j] = -INFINITY;
+    for (size_t i = 0; i < n; i += 8)
+        for (int j = 0; j < 8; j++)
+            m[j] = x[i + j] > m[j] ? x[i + j] : m[j];
+    float g = m[0];
+    for (int j = 1; j < 8; j++)
+        g = m[j] > g ? m[j] : g;
+    return g;
+}
+
 static void analysis_free_frames(vx_frames *fr)
 {
     if (!fr)
@@ -523,10 +543,7 @@ int vx_analyzer_finish(vx_analyzer *a, vx_analysis **out, vx_error *err)
     r->centroid_mean_hz = csum / (double)n_frames;
 
     /* MFCC with librosa's global top_db = 80 floor */
-    float gmax = -INFINITY;
-    for (size_t i = 0; i < n_frames * VX__N_MELS; i++)
-        gmax = a->mel_db[i] > gmax ? a->mel_db[i] : gmax;
-    const float floor_db = gmax - 80.0f;
+    const float floor_db = max_db(a->mel_db, n_frames * VX__N_MELS) - 80.0f;
     double msum[VX_N_MFCC] = {0};
     float *mf = NULL;
     if (a->opts.keep_frames) {
@@ -557,13 +574,17 @@ int vx_analyzer_finish(vx_analyzer *a, vx_analysis **out, vx_error *err)
         }
         mf = fr->mfcc;
     }
-    for (size_t f = 0; f < n_frames; f++) {
-        float c[VX_N_MFCC];
-        vx__mfcc_from_mel_db(&a->mel_db[f * VX__N_MELS], floor_db, c);
-        for (int k = 0; k < VX_N_MFCC; k++)
-            msum[k] += c[k];
-        if (mf)
-            memcpy(mf + f * VX_N_MFCC, c, sizeof c);
+    /* in blocks of frames (into the frame track when it is kept), summed
+     * in frame order */
+    enum { MFCC_BLOCK = 64 };
+    float cbuf[MFCC_BLOCK * VX_N_MFCC];
+    for (size_t fb = 0; fb < n_frames; fb += MFCC_BLOCK) {
+        const size_t nb = n_frames - fb < MFCC_BLOCK ? n_frames - fb : MFCC_BLOCK;
+        float *c = mf ? mf + fb * VX_N_MFCC : cbuf;
+        vx__mfcc_frames(&a->mel_db[fb * VX__N_MELS], nb, floor_db, c);
+        for (size_t f = 0; f < nb; f++)
+            for (int k = 0; k < VX_N_MFCC; k++)
+                msum[k] += c[f * VX_N_MFCC + k];
     }
     for (int k = 0; k < VX_N_MFCC; k++)
         r->mfcc_mean[k] = (float)(msum[k] / (double)n_frames);

@@ -23,14 +23,29 @@
  *    FFT costs about the same time per frame.
  *  - |X| is taken in float32 from the complex64 value (numpy's abs of
  *    complex64 is hypotf: the exact double hypot rounded to float); the
- *    power spectrum is |X|*|X| in float32 like np.abs(D)**2.
+ *    power spectrum is |X|*|X| in float32 like np.abs(D)**2.  This pass is
+ *    bound by the double square roots (one vsqrtpd per four bins, about
+ *    15% of a frame), so L = np.sum(S) below is summed in the same pass at
+ *    no extra cost.  (A float32 square root corrected to the exact result
+ *    with exact double residuals needs ~65 operations per eight bins, about
+ *    what the two vsqrtpd cost: not done.)
  *  - Spectral centroid (librosa.feature.spectral_centroid): S = |X| is
  *    column-normalised by util.normalize(norm=1): L = np.sum(float64(S)),
  *    S/L is stored back into a float32 array (np.empty_like(S)), a column
  *    with L < tiny(float32) is left unnormalised (so silence gives 0), then
  *    np.sum(freq * Snorm) in float64 with freq = np.fft.rfftfreq(2048,
  *    1/sr).  Both sums use numpy's pairwise summation (8 accumulators,
- *    blocks of 128), so given the same |X| the centroid is bit-identical.
+ *    blocks of 128), so given the same |X| the centroid is bit-identical;
+ *    for 1025 bins its recursion is one fixed tree of nine leaves, written
+ *    out (vx__pw_tree).  The 1025 float64 divisions S/L (a vdivpd per four
+ *    bins, ~3.5 TSC cycles each on this Zen 3, on the unit that also does
+ *    the square roots) are replaced by S * (1/L) with a proof that the
+ *    float32 rounding is
+ *    the same: the product is within 6 steps of the bit pattern of the
+ *    correctly rounded quotient, so unless a float32 tie lies within 8
+ *    steps (a test on the low 28 bits of the pattern, see vx__cent_term)
+ *    both round alike; a frame with a lane in that window (about 1 in
+ *    15000 at random) is redone with the divisions.
  *  - Mel filterbank: librosa.filters.mel(htk=False, norm='slaney',
  *    dtype=float32) -- Slaney's Auditory Toolbox mel scale (200/3 Hz per mel
  *    below 1 kHz, log step ln(6.4)/27 above), 130 points from np.linspace,
@@ -54,16 +69,38 @@
  *    is far below float32's -- rounded to float32, then 10.0f*x like numpy);
  *    silence gives exactly -100 dB.  top_db=80 needs the maximum over the
  *    whole file, so the caller passes the floor to vx__mfcc_from_mel_db.
+ *    The reference value is z = float64(libm log(x)) * (1/ln 10) and only
+ *    float32(z) matters.  vx__mel_db computes y = ln(x)/ln(10) in double,
+ *    four at a time without libm (x = 2^k z, a 128-entry table of 1/c and
+ *    log(c), an exact reduced argument r = z/c - 1, |r| < 2^-8, and a
+ *    degree-7 log1p), to within a few ulps of z (libm's log is within 1
+ *    ulp); when y is within 256 steps of its bit pattern of a float32 tie
+ *    the frame's 128 values go to libm instead, otherwise float32(y) =
+ *    float32(z).  Checked exhaustively for every float32 x in [1e-10,
+ *    FLT_MAX] (1,352,931,585 values, both builds): 0 differences, 1235
+ *    values sent to libm (about one frame in 6000); with a window of 4
+ *    steps instead of 256 still 0 differences.  libm's log (a call per
+ *    value, not vectorised) was about 14% of the per-frame time.
  *  - MFCC: scipy.fftpack.dct(type=2, norm='ortho') of the 128 clipped dB
  *    values, first 13, as a direct 13x128 product in double, rounded once
  *    (scipy's pocketfft does it in float32; we are within its rounding).
  *    The orthonormal scale factors are folded into one cosine table built
  *    once per process with pthread_once and read-only afterwards, so it is
- *    safe to share between threads.
+ *    safe to share between threads.  vx__mfcc_frames runs two frames side
+ *    by side (each with its own sums in the same order): one frame's four
+ *    chains of 128 dependent additions were latency-bound.
  *  - The loops without libm calls (window, |X|, centroid, mel products,
- *    DCT) are built for AVX2 too and picked at run time (VX__HOT); the
- *    power_to_db logs stay in default-ISA code.  Every lane does the same
- *    IEEE operations in the same order, so both builds give the same bits.
+ *    dB, DCT) are built for AVX2 too and picked at run time (VX__HOT); the
+ *    libm fallback of power_to_db stays in default-ISA code.  Every lane
+ *    does the same IEEE operations in the same order, so both builds give
+ *    the same bits.  GCC 12 compiles some vector-extension forms badly or
+ *    wrongly: float->double conversions are written element-wise
+ *    (VX__CVT4), and a shuffle of four loaded floats became one scalar load
+ *    per element (so a 4x4 transposed form of the mel gathers was slower
+ *    and is not used).  Tried and not kept: double copies of the power
+ *    spectrum and weights for the mel gathers, and batches of four frames
+ *    with the frames as the vector lanes of the mel products (no faster:
+ *    the interleaved power stores cost what the gathers saved).
  *  - No allocation per frame: buffers live in the object (FFTW-aligned for
  *    the transform); the plan is made once (FFTW_ESTIMATE, so every run and
  *    every object uses the same algorithm and gives the same bits) under
@@ -83,6 +120,7 @@
 #include <float.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,6 +133,16 @@
  * mel dB log stays in default-ISA code (vx__spectral_frame), see there. */
 
 typedef double vx__v4d __attribute__((vector_size(32)));
+typedef float vx__v4f __attribute__((vector_size(16)));
+typedef long long vx__v4l __attribute__((vector_size(32)));
+typedef int32_t vx__v4i __attribute__((vector_size(16)));
+typedef uint32_t vx__v4u __attribute__((vector_size(16)));
+
+/* float32 -> float64 of four values, written element-wise: GCC 12 lowers
+ * __builtin_convertvector(v4f -> v4d) in halves through the stack, while this
+ * form becomes one vcvtps2pd.  (Do not write the round trip as
+ * {(float)x[0], ..} into a double vector: GCC 12 drops that rounding.) */
+#define VX__CVT4(p) ((vx__v4d){(double)(p)[0], (double)(p)[1], (double)(p)[2], (double)(p)[3]})
 
 #define VX__PI 3.14159265358979323846
 #define VX__LOG10_E 0.43429448190325182765 /* 1/ln(10) */
@@ -131,7 +179,6 @@ struct vx__spectral {
     double freq[VX__N_BINS];      /* np.fft.rfftfreq(2048, 1/sr) */
     float mag[VX__N_BINS];        /* |X| of the current frame */
     float power[VX__N_BINS + VX__POWER_PAD]; /* |X|^2 of the current frame, zero tail */
-    double prod[VX__N_BINS];      /* freq * Snorm of the current frame */
     int mel_lo[VX__N_MELS];       /* first bin with a non-zero weight */
     int mel_len[VX__N_MELS];      /* number of weights from mel_lo (0: empty) */
     int mel_off[VX__N_MELS];      /* offset of the run in mel_w */
@@ -148,59 +195,31 @@ struct vx__spectral {
 /* ---------------------------------------------------------------- */
 /* numpy's pairwise summation (numpy/_core/src/umath/loops_utils.h) */
 /* ---------------------------------------------------------------- */
-#define VX__PW_BLOCKSIZE 128
+/* pairwise_sum(a, n): n < 8 adds in order; n <= 128 (a leaf) keeps eight
+ * accumulators r[j] = a[j], r[j] += a[i + j] for i = 8, 16, .. while
+ * i < n - n % 8, returns ((r0+r1)+(r2+r3))+((r4+r5)+(r6+r7)) plus the
+ * n % 8 last values in order; otherwise n2 = n / 2 rounded down to a
+ * multiple of 8 and pairwise(a, n2) + pairwise(a + n2, n - n2).  For the
+ * 1025 bins that recursion is always the same tree of nine leaves:
+ *   [0,128) [128,256) [256,384) [384,512) [512,640) [640,768) [768,896)
+ *   (128 each), [896,960) (64), [960,1025) (65: 64 and then a[1024]),
+ *   sum = ((L0+L1)+(L2+L3)) + ((L4+L5) + (L6 + (L7 + (L8 + a[1024]))))
+ * so it is written out: a leaf is two four-lane vectors (r0..r3, r4..r7),
+ * each lane adding its own values in numpy's order. */
+#define VX__PW_LEAVES 9
+static const int vx__pw_leaf0[VX__PW_LEAVES] = {0, 128, 256, 384, 512, 640, 768, 896, 960};
+static const int vx__pw_leafn[VX__PW_LEAVES] = {128, 128, 128, 128, 128, 128, 128, 64, 64};
+_Static_assert(VX__N_BINS == 1025, "the pairwise tree is written out for 1025 bins");
 
-VX__HOT static double vx__pairwise_sum_d(const double *a, int n)
+static inline double vx__pw_combine(const vx__v4d *r0, const vx__v4d *r1)
 {
-    if (n < 8) {
-        double res = -0.0;
-        for (int i = 0; i < n; i++)
-            res += a[i];
-        return res;
-    }
-    if (n <= VX__PW_BLOCKSIZE) {
-        double r[8];
-        int i;
-        for (int j = 0; j < 8; j++)
-            r[j] = a[j];
-        for (i = 8; i < n - (n % 8); i += 8)
-            for (int j = 0; j < 8; j++)
-                r[j] += a[i + j];
-        double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-        for (; i < n; i++)
-            res += a[i];
-        return res;
-    }
-    int n2 = n / 2;
-    n2 -= n2 % 8;
-    return vx__pairwise_sum_d(a, n2) + vx__pairwise_sum_d(a + n2, n - n2);
+    return (((*r0)[0] + (*r0)[1]) + ((*r0)[2] + (*r0)[3])) +
+           (((*r1)[0] + (*r1)[1]) + ((*r1)[2] + (*r1)[3]));
 }
 
-/* Same on float32 data summed in float64 (np.sum(S.astype(float))). */
-VX__HOT static double vx__pairwise_sum_f(const float *a, int n)
+static inline double vx__pw_tree(const double *l, double last)
 {
-    if (n < 8) {
-        double res = -0.0;
-        for (int i = 0; i < n; i++)
-            res += (double)a[i];
-        return res;
-    }
-    if (n <= VX__PW_BLOCKSIZE) {
-        double r[8];
-        int i;
-        for (int j = 0; j < 8; j++)
-            r[j] = (double)a[j];
-        for (i = 8; i < n - (n % 8); i += 8)
-            for (int j = 0; j < 8; j++)
-                r[j] += (double)a[i + j];
-        double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-        for (; i < n; i++)
-            res += (double)a[i];
-        return res;
-    }
-    int n2 = n / 2;
-    n2 -= n2 % 8;
-    return vx__pairwise_sum_f(a, n2) + vx__pairwise_sum_f(a + n2, n - n2);
+    return ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + (l[7] + (l[8] + last))));
 }
 
 /* ---------------------------------------------------------------- */
@@ -317,8 +336,11 @@ static int vx__build_mel(vx__spectral *s)
 static double vx__dct_tab[VX__N_MELS][VX__DCT_STRIDE];
 static pthread_once_t vx__dct_once = PTHREAD_ONCE_INIT;
 
+static void vx__log_init(void);
+
 static void vx__dct_init(void)
 {
+    vx__log_init();
     /* scipy: y[k] = 2*sum x[m] cos(pi*k*(2m+1)/(2N)), scaled by
      * sqrt(1/(4N)) for k = 0 and sqrt(1/(2N)) otherwise. */
     const double s0 = sqrt(1.0 / (4.0 * VX__N_MELS)) * 2.0;
@@ -364,10 +386,144 @@ VX__HOT static void vx__dct13(const float *mel_db, float floor_db, float *mfcc13
         mfcc13[k] = (float)acc[k];
 }
 
+/* vx__dct13 of two frames side by side: each frame's four sums do exactly
+ * what vx__dct13 does (same terms, same order), the two frames only share
+ * the table reads and give the adder eight independent chains instead of
+ * four. */
+VX__HOT static void vx__dct13x2(const float *mel_a, const float *mel_b, float floor_db,
+                                float *mfcc_a, float *mfcc_b)
+{
+    vx__v4d a0 = {0.0, 0.0, 0.0, 0.0}, a1 = a0, a2 = a0, a3 = a0;
+    vx__v4d b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+    for (int m = 0; m < VX__N_MELS; m++) {
+        const float ca = mel_a[m] > floor_db ? mel_a[m] : floor_db;
+        const float cb = mel_b[m] > floor_db ? mel_b[m] : floor_db;
+        const double xa = (double)ca, xb = (double)cb;
+        const vx__v4d av = {xa, xa, xa, xa}, bv = {xb, xb, xb, xb};
+        vx__v4d r0, r1, r2, r3;
+        memcpy(&r0, &vx__dct_tab[m][0], sizeof r0);
+        memcpy(&r1, &vx__dct_tab[m][4], sizeof r1);
+        memcpy(&r2, &vx__dct_tab[m][8], sizeof r2);
+        memcpy(&r3, &vx__dct_tab[m][12], sizeof r3);
+        a0 += av * r0;
+        a1 += av * r1;
+        a2 += av * r2;
+        a3 += av * r3;
+        b0 += bv * r0;
+        b1 += bv * r1;
+        b2 += bv * r2;
+        b3 += bv * r3;
+    }
+    double acc[2][VX__DCT_STRIDE];
+    memcpy(&acc[0][0], &a0, sizeof a0);
+    memcpy(&acc[0][4], &a1, sizeof a1);
+    memcpy(&acc[0][8], &a2, sizeof a2);
+    memcpy(&acc[0][12], &a3, sizeof a3);
+    memcpy(&acc[1][0], &b0, sizeof b0);
+    memcpy(&acc[1][4], &b1, sizeof b1);
+    memcpy(&acc[1][8], &b2, sizeof b2);
+    memcpy(&acc[1][12], &b3, sizeof b3);
+    for (int k = 0; k < VX__N_DCT; k++) {
+        mfcc_a[k] = (float)acc[0][k];
+        mfcc_b[k] = (float)acc[1][k];
+    }
+}
+
 void vx__mfcc_from_mel_db(const float *mel_db, float floor_db, float *mfcc13)
 {
     pthread_once(&vx__dct_once, vx__dct_init);
     vx__dct13(mel_db, floor_db, mfcc13);
+}
+
+void vx__mfcc_frames(const float *mel_db, size_t n, float floor_db, float *mfcc13)
+{
+    pthread_once(&vx__dct_once, vx__dct_init);
+    size_t f = 0;
+    for (; f + 2 <= n; f += 2)
+        vx__dct13x2(mel_db + f * VX__N_MELS, mel_db + (f + 1) * VX__N_MELS, floor_db,
+                    mfcc13 + f * VX__N_DCT, mfcc13 + (f + 1) * VX__N_DCT);
+    if (f < n)
+        vx__dct13(mel_db + f * VX__N_MELS, floor_db, mfcc13 + f * VX__N_DCT);
+}
+
+/* ---------------------------------------------------------------- */
+/* power_to_db without libm (see DESIGN)                              */
+/* ---------------------------------------------------------------- */
+/* x = 2^k * z with z in [OFF, 2 OFF) (OFF = 0.697..., so x near 1 has k = 0),
+ * z in subinterval t of VX__LOG_N equal steps of its bit pattern; 1.0 is the
+ * middle of subinterval VX__LOG_ONE, whose invc is exactly 1 (logc = 0), so
+ * the result keeps its relative accuracy as x -> 1 from either side. */
+#define VX__LOG_N 128
+#define VX__LOG_OFF 0x3f328000u
+#define VX__LOG_ONE ((0x3f800000u - VX__LOG_OFF) >> 16)
+#define VX__LN2_HI 0x1.62e42fefa3800p-1 /* 43 bits: k * LN2_HI exact for |k| < 2^10 */
+#define VX__LN2_LO 0x1.ef35793c76730p-45
+/* Low 29 bits of a double's pattern at a float32 tie, and the half-width in
+ * steps of the pattern of the window around it that sends a value to libm. */
+#define VX__F32_TIE 0x10000000LL
+#define VX__LOG_WIN 256
+static double vx__log_invc[VX__LOG_N]; /* 1/c rounded to float32 (24 bits) */
+static double vx__log_logc[VX__LOG_N]; /* -log(invc), libm, <= 1 ulp */
+
+static void vx__log_init(void)
+{
+    for (int t = 0; t < VX__LOG_N; t++) {
+        uint32_t mid = VX__LOG_OFF + ((uint32_t)t << 16) + 0x8000u;
+        float c;
+        memcpy(&c, &mid, sizeof c);
+        double invc = (double)(float)(1.0 / (double)c);
+        if (t == (int)VX__LOG_ONE)
+            invc = 1.0;
+        vx__log_invc[t] = invc;
+        vx__log_logc[t] = -log(invc);
+    }
+}
+
+/* mel_db[i] = 10 * float32(log(max(amin, P[i])) / ln 10) for the 128 mel
+ * powers, as power_to_db does and as libm would give it, four at a time;
+ * returns nonzero if some value has to go to libm (the caller then redoes
+ * all 128).  The table reads are written element-wise (GCC makes scalar
+ * loads and inserts). */
+VX__HOT static int vx__mel_db(const float *mel_pow, float *mel_db)
+{
+    const float a = (float)1e-10; /* amin */
+    const vx__v4f amin = {a, a, a, a};
+    vx__v4l bad = {0, 0, 0, 0};
+    vx__v4i bad_x = {0, 0, 0, 0};
+    for (int i = 0; i < VX__N_MELS; i += 4) {
+        vx__v4f x;
+        memcpy(&x, mel_pow + i, sizeof x);
+        const vx__v4i keep = x > amin; /* false for NaN, as the scalar form */
+        const vx__v4u ix = (vx__v4u)(((vx__v4i)x & keep) | ((vx__v4i)amin & ~keep));
+        /* sign bit set for +inf (x >= amin > 0 otherwise) */
+        bad_x |= ~((vx__v4i)ix - 0x7f800000);
+        const vx__v4u tmp = ix - VX__LOG_OFF;
+        const vx__v4u t = (tmp >> 16) & (VX__LOG_N - 1);
+        const vx__v4i k = (vx__v4i)tmp >> 23;
+        const vx__v4f z = (vx__v4f)(ix - (tmp & 0xff800000u));
+        const vx__v4d zd = VX__CVT4(z);
+        const vx__v4d kd = VX__CVT4(k);
+        const vx__v4d invc = {vx__log_invc[t[0]], vx__log_invc[t[1]], vx__log_invc[t[2]],
+                              vx__log_invc[t[3]]};
+        const vx__v4d logc = {vx__log_logc[t[0]], vx__log_logc[t[1]], vx__log_logc[t[2]],
+                              vx__log_logc[t[3]]};
+        /* z * invc is exact (24 x 24 bits) and so is the subtraction
+         * (Sterbenz): r is exact, |r| < 2^-8 + 2^-24 */
+        const vx__v4d r = zd * invc - 1.0;
+        /* log1p(r) = r + r^2 P(r), P of degree 5 (truncation below 2^-59
+         * relative), P in Estrin's form for a short dependency chain */
+        const vx__v4d r2 = r * r;
+        const vx__v4d r4 = r2 * r2;
+        const vx__v4d p = r + r2 * ((-0.5 + r * (1.0 / 3)) + r2 * (-0.25 + r * 0.2) +
+                                    r4 * (-1.0 / 6 + r * (1.0 / 7)));
+        const vx__v4d y = ((kd * VX__LN2_HI + logc) + (kd * VX__LN2_LO + p)) * VX__LOG10_E;
+        const vx__v4l b = (vx__v4l)y;
+        /* sign bit set iff the low 29 bits are within VX__LOG_WIN of a tie */
+        bad |= ((b - (VX__F32_TIE - VX__LOG_WIN)) & 0x1FFFFFFFLL) - (2 * VX__LOG_WIN + 1);
+        const vx__v4f db = __builtin_convertvector(y, vx__v4f) * 10.0f;
+        memcpy(mel_db + i, &db, sizeof db);
+    }
+    return ((bad[0] | bad[1] | bad[2] | bad[3]) < 0) | ((bad_x[0] | bad_x[1] | bad_x[2] | bad_x[3]) < 0);
 }
 
 /* ---------------------------------------------------------------- */
@@ -448,36 +604,157 @@ VX__HOT static void vx__spectral_window(vx__spectral *s, const float *frame)
 {
     vx__fft_real *restrict in = s->in;
     const double *restrict win = s->window;
+#if defined(VX_SPECTRAL_FFT_DOUBLE) && VX_SPECTRAL_FFT_DOUBLE
     for (int n = 0; n < VX__N_FFT; n++)
         in[n] = (vx__fft_real)(win[n] * (double)frame[n]);
+#else
+    /* four at a time, each float32 sample converted straight from memory
+     * (the vectoriser loads eight and splits them) */
+#pragma GCC unroll 2
+    for (int n = 0; n < VX__N_FFT; n += 4) {
+        vx__v4d w;
+        memcpy(&w, win + n, sizeof w);
+        const vx__v4f r = __builtin_convertvector(w * VX__CVT4(frame + n), vx__v4f);
+        memcpy(in + n, &r, sizeof r);
+    }
+#endif
+}
+
+
+/* Four terms freq[k+l] * float32(mag[k+l] / len) of the centroid sum, l =
+ * 0..3, the float64 quotient q = mag / len rounded to float32 as numpy
+ * computes it (mode VX__Q_EXACT: the division itself).  VX__Q_ONE: len is
+ * 1, q = mag.  VX__Q_FAST: q is replaced by r = mag * inv (inv = 1/len
+ * rounded).  |r - q| is below 3 ulps of q (two roundings of relative 2^-53
+ * against q's one), at most 6 steps of the bit pattern across a power of
+ * two, so when no float32 tie lies within 8 steps of r, RN_f(r) = RN_f(q)
+ * by monotonicity.  At a tie the low 29 bits of the pattern are 0x10000000
+ * for a normal float32, and 0 in the subnormal range (coarser grid), so
+ * both are caught by one test on the low 28 bits; it also flags a nonzero
+ * r within 8 steps of a float32 (rare at random).  Such a frame sets *bad
+ * and the caller redoes it in VX__Q_EXACT. */
+enum { VX__Q_FAST, VX__Q_ONE, VX__Q_EXACT };
+
+static inline __attribute__((always_inline)) void
+vx__cent_term(const float *mag, const double *freq, int k, double len, double inv, int mode,
+              vx__v4l *bad, vx__v4d *term)
+{
+    const vx__v4d md = VX__CVT4(mag + k);
+    vx__v4d r;
+    if (mode == VX__Q_EXACT) {
+        r = md / len;
+    } else if (mode == VX__Q_ONE) {
+        r = md;
+    } else {
+        r = md * inv;
+        /* r >= +0 (exactly 0 iff mag is, then q = 0 too); sign bit set iff
+         * r > 0 and its low 28 bits are within 8 of 0 */
+        const vx__v4l b = (vx__v4l)r;
+        *bad |= (((b + 8) & 0x0FFFFFFFLL) - 17) & -b;
+    }
+    const vx__v4f f = __builtin_convertvector(r, vx__v4f);
+    const vx__v4d fd = {f[0], f[1], f[2], f[3]};
+    vx__v4d fr;
+    memcpy(&fr, freq + k, sizeof fr);
+    *term = fr * fd;
+}
+
+/* np.sum(freq * Snorm) over the 1025 bins (the tree above); in VX__Q_FAST
+ * the result is only valid if no lane of *bad is negative. */
+static inline __attribute__((always_inline)) double
+vx__cent_sum(const float *mag, const double *freq, double len, int mode, vx__v4l *bad)
+{
+    const double inv = 1.0 / len;
+    double leaf[VX__PW_LEAVES];
+    for (int l = 0; l < VX__PW_LEAVES; l++) {
+        const int k0 = vx__pw_leaf0[l], k1 = k0 + vx__pw_leafn[l];
+        vx__v4d r0, r1, t0, t1;
+        vx__cent_term(mag, freq, k0, len, inv, mode, bad, &r0);
+        vx__cent_term(mag, freq, k0 + 4, len, inv, mode, bad, &r1);
+        for (int k = k0 + 8; k < k1; k += 8) {
+            vx__cent_term(mag, freq, k, len, inv, mode, bad, &t0);
+            vx__cent_term(mag, freq, k + 4, len, inv, mode, bad, &t1);
+            r0 += t0;
+            r1 += t1;
+        }
+        leaf[l] = vx__pw_combine(&r0, &r1);
+    }
+    const int kl = VX__N_BINS - 1;
+    const double last = freq[kl] * (double)(float)((double)mag[kl] / len);
+    return vx__pw_tree(leaf, last);
+}
+
+/* |X| (float32, hypotf: the double sqrt of the exact double squares,
+ * rounded) and |X|^2 (float32) of bins k..k+3 from the interleaved
+ * complex64 output; *md = |X| in double for the sum. */
+static inline __attribute__((always_inline)) void
+vx__mag4(const vx__fft_cplx *out, int k, float *mag, float *pw, vx__v4d *md)
+{
+#if defined(VX_SPECTRAL_FFT_DOUBLE) && VX_SPECTRAL_FFT_DOUBLE
+    const vx__v4f m = {vx__bin_mag(out, k), vx__bin_mag(out, k + 1), vx__bin_mag(out, k + 2),
+                       vx__bin_mag(out, k + 3)};
+#else
+    const float *o = &out[k][0];
+    const vx__v4d lo = VX__CVT4(o), hi = VX__CVT4(o + 4);
+    const vx__v4d sl = lo * lo, sh = hi * hi; /* re^2, im^2 interleaved, exact */
+    const vx__v4d sq = __builtin_shufflevector(sl, sh, 0, 2, 4, 6) +
+                       __builtin_shufflevector(sl, sh, 1, 3, 5, 7);
+    const vx__v4d q = {sqrt(sq[0]), sqrt(sq[1]), sqrt(sq[2]), sqrt(sq[3])};
+    const vx__v4f m = __builtin_convertvector(q, vx__v4f);
+#endif
+    const vx__v4f p = m * m;
+    memcpy(mag + k, &m, sizeof m);
+    memcpy(pw + k, &p, sizeof p);
+    *md = (vx__v4d){m[0], m[1], m[2], m[3]};
 }
 
 /* Everything after the transform except the logarithms: |X|, |X|^2, the
  * centroid and the mel powers (float32, before the amin floor). */
 VX__HOT static void vx__spectral_post(vx__spectral *s, double *centroid_hz, float *mel_pow)
 {
-    enum { NB = VX__N_BINS, NB4 = VX__N_BINS - 1 }; /* NB4 = 1024, vector body */
+    enum { NB = VX__N_BINS };
     float *restrict mag = s->mag;
     float *restrict pw = s->power;
     const vx__fft_cplx *restrict out = s->out;
-    for (int k = 0; k < NB4; k++)
-        mag[k] = vx__bin_mag(out, k);
+    /* |X| and |X|^2 of bins 0..1023 leaf by leaf, with the leaf's part of
+     * L = np.sum(S) (the loop is bound by the square roots, the sums come
+     * free); bin 1024 after */
+    double leaf[VX__PW_LEAVES];
+    for (int l = 0; l < VX__PW_LEAVES; l++) {
+        const int k0 = vx__pw_leaf0[l], k1 = k0 + vx__pw_leafn[l];
+        vx__v4d r0, r1, t0, t1;
+        vx__mag4(out, k0, mag, pw, &r0);
+        vx__mag4(out, k0 + 4, mag, pw, &r1);
+        for (int k = k0 + 8; k < k1; k += 8) {
+            vx__mag4(out, k, mag, pw, &t0);
+            vx__mag4(out, k + 4, mag, pw, &t1);
+            r0 += t0;
+            r1 += t1;
+        }
+        leaf[l] = vx__pw_combine(&r0, &r1);
+    }
     mag[NB - 1] = vx__bin_mag(out, NB - 1);
-    for (int k = 0; k < NB4; k++)
-        pw[k] = mag[k] * mag[k];
     pw[NB - 1] = mag[NB - 1] * mag[NB - 1];
 
     /* spectral centroid: np.sum(freq * float32(S / L)), L = np.sum(S) */
     if (centroid_hz) {
-        double len = vx__pairwise_sum_f(mag, NB);
+        double len = vx__pw_tree(leaf, (double)mag[NB - 1]);
         if (len < (double)FLT_MIN) /* normalize(threshold=tiny): leave as is */
             len = 1.0;
-        const double *restrict freq = s->freq;
-        double *restrict prod = s->prod;
-        for (int k = 0; k < NB4; k++)
-            prod[k] = freq[k] * (double)(float)((double)mag[k] / len);
-        prod[NB - 1] = freq[NB - 1] * (double)(float)((double)mag[NB - 1] / len);
-        *centroid_hz = vx__pairwise_sum_d(prod, NB);
+        vx__v4l bad = {0, 0, 0, 0};
+        double c;
+        if (len == 1.0) { /* silence (see above) or a sum of exactly 1 */
+            c = vx__cent_sum(mag, s->freq, len, VX__Q_ONE, &bad);
+        } else {
+            int exact = !isfinite(len);
+            if (!exact) {
+                c = vx__cent_sum(mag, s->freq, len, VX__Q_FAST, &bad);
+                exact = (bad[0] | bad[1] | bad[2] | bad[3]) < 0;
+            }
+            if (exact)
+                c = vx__cent_sum(mag, s->freq, len, VX__Q_EXACT, &bad);
+        }
+        *centroid_hz = c;
     }
 
     /* mel power: four filters at a time (one vector of four sums), two
@@ -522,6 +799,20 @@ VX__HOT static void vx__spectral_post(vx__spectral *s, double *centroid_hz, floa
     }
 }
 
+/* power_to_db(ref=1, amin=1e-10) of one frame's mel powers: vx__mel_db,
+ * or libm's log (in default-ISA code) when one of its values is near a
+ * float32 tie */
+static void vx__power_to_db(const float *mel_pow, float *mel_db)
+{
+    if (vx__mel_db(mel_pow, mel_db)) {
+        const float amin = (float)1e-10;
+        for (int i = 0; i < VX__N_MELS; i++) {
+            float x = mel_pow[i] > amin ? mel_pow[i] : amin;
+            mel_db[i] = 10.0f * (float)(log((double)x) * VX__LOG10_E);
+        }
+    }
+}
+
 void vx__spectral_frame(vx__spectral *s, const float *frame,
                         double *centroid_hz, float *mel_db)
 {
@@ -529,13 +820,6 @@ void vx__spectral_frame(vx__spectral *s, const float *frame,
     vx__spectral_window(s, frame);
     VX__FFTW(execute_dft_r2c)(s->plan, s->in, s->out);
     vx__spectral_post(s, centroid_hz, mel_db ? mel_pow : NULL);
-
-    /* power_to_db(ref=1, amin=1e-10); libm's log, in default-ISA code */
-    if (mel_db) {
-        const float amin = (float)1e-10;
-        for (int i = 0; i < VX__N_MELS; i++) {
-            float x = mel_pow[i] > amin ? mel_pow[i] : amin;
-            mel_db[i] = 10.0f * (float)(log((double)x) * VX__LOG10_E);
-        }
-    }
+    if (mel_db)
+        vx__power_to_db(mel_pow, mel_db);
 }

@@ -42,4 +42,9 @@ void vx__spectral_frame(vx__spectral *s, const float *frame,
  *  (= global max dB - 80, librosa's top_db), DCT-II orthonormal, first 13. */
 void vx__mfcc_from_mel_db(const float *mel_db, float floor_db, float *mfcc13);
 
+/** The same for n consecutive frames: mel_db is n x 128, mfcc13 n x 13;
+ *  bit-identical to vx__mfcc_from_mel_db frame by frame (two frames are
+ *  computed side by side). */
+void vx__mfcc_frames(const float *mel_db, size_t n, float floor_db, float *mfcc13);
+
 #endif

@@ -376,6 +376,203 @@ static void test_deterministic(void **state)
     vx__spectral_free(s2);
 }
 
+/* vx__mfcc_frames (two frames side by side) gives, frame by frame, the bits
+ * of vx__mfcc_from_mel_db, for odd and even frame counts. */
+static void test_mfcc_frames_bitwise(void **state)
+{
+    (void)state;
+    enum { NF = 7 };
+    static float db[NF * VX__N_MELS];
+    float many[NF * VX__N_DCT], one[VX__N_DCT];
+    rng_state = 7u;
+    for (int i = 0; i < NF * VX__N_MELS; i++)
+        db[i] = 40.0f * rng_uniform() - 20.0f;
+    for (size_t n = 1; n <= NF; n++) {
+        const float floor_db = -25.0f + (float)n;
+        vx__mfcc_frames(db, n, floor_db, many);
+        for (size_t f = 0; f < n; f++) {
+            vx__mfcc_from_mel_db(db + f * VX__N_MELS, floor_db, one);
+            assert_memory_equal(one, many + f * VX__N_DCT, sizeof one);
+        }
+    }
+}
+
+/* power_to_db's vectorised log (vx__mel_db, with its libm fallback near a
+ * float32 tie) against libm, bit for bit, on float32 powers spread over
+ * the whole range: log-uniform 1e-12 .. 1e36, values just around 1 and amin,
+ * zeros, and +inf (which must take the fallback). */
+static void test_power_to_db_matches_libm(void **state)
+{
+    (void)state;
+    pthread_once(&vx__dct_once, vx__dct_init);
+    float pw[VX__N_MELS], got[VX__N_MELS];
+    const float amin = (float)1e-10;
+    rng_state = 99u;
+    int n_fallback = 0;
+    for (int frame = 0; frame < 4000; frame++) {
+        for (int i = 0; i < VX__N_MELS; i++) {
+            double u = 0.5 * (double)rng_uniform() + 0.5; /* [0, 1) */
+            switch ((frame + i) % 8) {
+            case 0:
+                pw[i] = nextafterf(1.0f, (frame & 1) ? 2.0f : 0.0f);
+                for (int k = 0; k < (i & 15); k++)
+                    pw[i] = nextafterf(pw[i], (frame & 1) ? 2.0f : 0.0f);
+                break;
+            case 1:
+                pw[i] = (i & 1) ? amin : nextafterf(amin, 1.0f);
+                break;
+            case 2:
+                pw[i] = (i & 3) == 2 ? 0.0f : (float)(1e-10 * (1.0 + u));
+                break;
+            default:
+                pw[i] = (float)pow(10.0, -12.0 + 48.0 * u);
+                break;
+            }
+        }
+        if (frame == 17)
+            pw[5] = INFINITY;
+        n_fallback += vx__mel_db(pw, got) != 0;
+        vx__power_to_db(pw, got);
+        for (int i = 0; i < VX__N_MELS; i++) {
+            float x = pw[i] > amin ? pw[i] : amin;
+            float want = 10.0f * (float)(log((double)x) * VX__LOG10_E);
+            if (memcmp(&want, &got[i], sizeof want) != 0)
+                fail_msg("frame %d bin %d: P=%a: %a, libm %a", frame, i, (double)pw[i],
+                         (double)got[i], (double)want);
+        }
+    }
+    assert_true(n_fallback >= 1); /* at least the +inf frame */
+
+    /* Powers whose libm log10 lies within 8 steps of the double's bit
+     * pattern from a float32 tie (found by a scan of the float32 range with
+     * libm): the vectorised log's own rounding could fall on the other side,
+     * so the guard must send each such frame to libm. */
+    static const float near_tie[] = {0x1.c6cdf6p-21f, 0x1.0f399cp+7f,  0x1.fe9bb8p+28f,
+                                     0x1.5a18dcp+55f, 0x1.9c5e6cp+72f, 0x1.207a4ap+76f,
+                                     0x1.202d4ap+99f};
+    for (size_t j = 0; j < sizeof near_tie / sizeof near_tie[0]; j++) {
+        for (int i = 0; i < VX__N_MELS; i++)
+            pw[i] = 1.0f + (float)i;
+        pw[(int)(j * 17) % VX__N_MELS] = near_tie[j];
+        assert_int_not_equal(vx__mel_db(pw, got), 0);
+        vx__power_to_db(pw, got);
+        for (int i = 0; i < VX__N_MELS; i++) {
+            float want = 10.0f * (float)(log((double)pw[i]) * VX__LOG10_E);
+            assert_memory_equal(&want, &got[i], sizeof want);
+        }
+    }
+}
+
+/* numpy's pairwise summation, transcribed independently of spectral.c */
+static double ref_pairwise(const double *a, int n)
+{
+    if (n < 8) {
+        double r = -0.0;
+        for (int i = 0; i < n; i++)
+            r += a[i];
+        return r;
+    }
+    if (n <= 128) {
+        double r[8];
+        for (int j = 0; j < 8; j++)
+            r[j] = a[j];
+        int i = 8;
+        for (; i < n - (n % 8); i += 8)
+            for (int j = 0; j < 8; j++)
+                r[j] += a[i + j];
+        double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        for (; i < n; i++)
+            res += a[i];
+        return res;
+    }
+    int n2 = n / 2;
+    n2 -= n2 % 8;
+    return ref_pairwise(a, n2) + ref_pairwise(a + n2, n - n2);
+}
+
+/* The centroid's multiply-by-1/L shortcut (with its exact fallback) against
+ * numpy's literal algorithm on the same |X|: L = sum(S) pairwise in double,
+ * Snorm = float32(S / L), centroid = sum(freq * Snorm) pairwise, on frames
+ * of noise scaled from 1e-30 to 1e30, single impulses, and sparse frames. */
+static void test_centroid_matches_numpy(void **state)
+{
+    (void)state;
+    vx__spectral *s = vx__spectral_new(SR);
+    assert_non_null(s);
+    float frame[VX__N_FFT];
+    static double sv[VX__N_BINS], fs[VX__N_BINS];
+    rng_state = 2024u;
+    for (int t = 0; t < 3000; t++) {
+        const double scale = pow(10.0, -30.0 + 60.0 * (0.5 * (double)rng_uniform() + 0.5));
+        for (int n = 0; n < VX__N_FFT; n++) {
+            switch (t % 3) {
+            case 0:
+                frame[n] = (float)(scale * rng_uniform());
+                break;
+            case 1:
+                frame[n] = n == (t * 37) % VX__N_FFT ? (float)scale : 0.0f;
+                break;
+            default:
+                frame[n] = (n % 97 == t % 97) ? (float)(scale * rng_uniform()) : 0.0f;
+                break;
+            }
+        }
+        double c = -1.0;
+        vx__spectral_frame(s, frame, &c, NULL);
+        for (int k = 0; k < VX__N_BINS; k++)
+            sv[k] = (double)s->mag[k];
+        double len = ref_pairwise(sv, VX__N_BINS);
+        if (len < (double)FLT_MIN)
+            len = 1.0;
+        for (int k = 0; k < VX__N_BINS; k++)
+            fs[k] = s->freq[k] * (double)(float)(sv[k] / len);
+        const double want = ref_pairwise(fs, VX__N_BINS);
+        if (memcmp(&want, &c, sizeof c) != 0)
+            fail_msg("frame %d (scale %g): centroid %.17g, numpy's algorithm %.17g", t, scale, c,
+                     want);
+    }
+    vx__spectral_free(s);
+}
+
+/* The shortcut's guard itself, on crafted quotients: bin k holds a float32
+ * m and len = m / tie for a float32 tie (a midpoint between two adjacent
+ * floats), so m / len and m * (1 / len) straddle the tie about half the
+ * time.  Whenever the shortcut's sum differs from the exact one, the guard
+ * must have flagged the frame; the test also checks that such differences
+ * really occur, so it exercises the fallback the FFT frames above rarely
+ * reach. */
+static void test_centroid_guard_catches_ties(void **state)
+{
+    (void)state;
+    vx__spectral *s = vx__spectral_new(SR);
+    assert_non_null(s);
+    static float mag[VX__N_BINS + 8];
+    rng_state = 5u;
+    int n_differ = 0;
+    for (int t = 0; t < 20000; t++) {
+        memset(mag, 0, sizeof mag);
+        const int k = 1 + (int)((0.5 * (double)rng_uniform() + 0.5) * (VX__N_BINS - 2));
+        const float m = (float)(0.5 + (double)rng_uniform() * 0.25) * (float)(1 << (t % 20));
+        /* a tie between two float32 values in [2^-e, 2^-e+1) */
+        const float lo = (float)ldexp(1.0 + (double)(rng_state & 0x7fffffu) * 0x1p-23, -(t % 9));
+        const double tie = 0.5 * ((double)lo + (double)nextafterf(lo, INFINITY));
+        const double len = (double)m / tie;
+        mag[k] = m;
+        vx__v4l bad = {0, 0, 0, 0}, none = bad;
+        const double fast = vx__cent_sum(mag, s->freq, len, VX__Q_FAST, &bad);
+        const double exact = vx__cent_sum(mag, s->freq, len, VX__Q_EXACT, &none);
+        const int flagged = (bad[0] | bad[1] | bad[2] | bad[3]) < 0;
+        if (fast != exact) {
+            n_differ++;
+            if (!flagged)
+                fail_msg("case %d: shortcut %.17g != exact %.17g and not flagged", t, fast,
+                         exact);
+        }
+    }
+    assert_true(n_differ > 0);
+    vx__spectral_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -390,6 +587,10 @@ int main(void)
         cmocka_unit_test(test_floor_clip),
         cmocka_unit_test(test_known_answer_1khz),
         cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_mfcc_frames_bitwise),
+        cmocka_unit_test(test_power_to_db_matches_libm),
+        cmocka_unit_test(test_centroid_matches_numpy),
+        cmocka_unit_test(test_centroid_guard_catches_ties),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
