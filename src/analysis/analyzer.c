@@ -51,7 +51,7 @@ typedef struct worker {
 struct vx_analyzer {
     vx_analysis_opts opts;
     int n_threads;
-    vx__pyin_tables *tabs;
+    const vx__pyin_tables *tabs; /* process-wide, not ours */
     vx__viterbi *vit;
     worker w[MAX_THREADS];
     float *buf;        /* padded samples from frame next_frame on */
@@ -101,7 +101,6 @@ void vx_analyzer_free(vx_analyzer *a)
         vx__spectral_free(a->w[i].spec);
     }
     vx__viterbi_free(a->vit);
-    vx__pyin_tables_free(a->tabs);
     free(a->buf);
     free(a->voiced_prob);
     free(a->centroid);
@@ -138,7 +137,7 @@ int vx_analyzer_new(const vx_analysis_opts *opts, vx_analyzer **out, vx_error *e
         nt = c < 1 ? 1 : (c > MAX_THREADS ? MAX_THREADS : (int)c);
     }
     a->n_threads = nt;
-    a->tabs = vx__pyin_tables_new();
+    a->tabs = vx__pyin_tables_shared();
     a->vit = a->tabs ? vx__viterbi_new(a->tabs) : NULL;
     a->buf_cap = (size_t)(BLOCK_FRAMES - 1) * VX__HOP + VX__N_FFT;
     a->buf = malloc(a->buf_cap * sizeof *a->buf);

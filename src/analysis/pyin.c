@@ -94,6 +94,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -325,6 +326,19 @@ vx__pyin_tables *vx__pyin_tables_new(void)
 
 void vx__pyin_tables_free(vx__pyin_tables *t) { free(t); }
 
+static pthread_mutex_t vx__tables_mutex = PTHREAD_MUTEX_INITIALIZER;
+static vx__pyin_tables *vx__tables_shared;
+
+const vx__pyin_tables *vx__pyin_tables_shared(void)
+{
+    pthread_mutex_lock(&vx__tables_mutex);
+    if (!vx__tables_shared)
+        vx__tables_shared = vx__pyin_tables_new();
+    const vx__pyin_tables *t = vx__tables_shared;
+    pthread_mutex_unlock(&vx__tables_mutex);
+    return t;
+}
+
 double vx__pyin_bin_hz(const vx__pyin_tables *t, int b)
 {
     if (!t || b < 0 || b >= VX__PYIN_N_BINS)
@@ -421,12 +435,11 @@ vx__yin *vx__yin_new(void)
         vx__yin_free(y);
         return NULL;
     }
-    /* new-array execution on the other buffers: all come from
-     * fftwf_malloc, so they have the plans' alignment */
-    vx__fftw_lock();
-    y->fwd = fftwf_plan_dft_r2c_1d(BLK_N, y->in[0], y->spec[0], FFTW_ESTIMATE);
-    y->inv = fftwf_plan_dft_1d(BLK_N, y->prod, y->out[0], FFTW_BACKWARD, FFTW_ESTIMATE);
-    vx__fftw_unlock();
+    /* process-wide plans (core/fftw_lock.h), run with new-array execution
+     * on these buffers: all come from fftwf_malloc, so they have the plans'
+     * alignment */
+    y->fwd = vx__fftwf_plan_shared_r2c(BLK_N);
+    y->inv = vx__fftwf_plan_shared_c2c(BLK_N, FFTW_BACKWARD);
     if (!y->fwd || !y->inv) {
         vx__yin_free(y);
         return NULL;
@@ -440,12 +453,7 @@ void vx__yin_free(vx__yin *y)
 {
     if (!y)
         return;
-    vx__fftw_lock();
-    if (y->fwd)
-        fftwf_destroy_plan(y->fwd);
-    if (y->inv)
-        fftwf_destroy_plan(y->inv);
-    vx__fftw_unlock();
+    /* the plans are shared: not ours to destroy */
     for (int i = 0; i < 4; i++)
         fftwf_free(y->in[i]);
     for (int i = 0; i < 2; i++) {

@@ -38,6 +38,10 @@ typedef struct vx__pyin_tables vx__pyin_tables;
 
 vx__pyin_tables *vx__pyin_tables_new(void);
 void vx__pyin_tables_free(vx__pyin_tables *t);
+/** The process-wide read-only tables (made by vx__pyin_tables_new on first
+ *  use, never freed), or NULL when out of memory (a later call tries again).
+ *  Thread-safe; saves ~12 M instructions of table building per analyzer. */
+const vx__pyin_tables *vx__pyin_tables_shared(void);
 /** Centre frequency of pitch bin b (0..398), Hz: 50 * 2^(b/120). */
 double vx__pyin_bin_hz(const vx__pyin_tables *t, int b);
 

@@ -102,10 +102,11 @@
  *    with the frames as the vector lanes of the mel products (no faster:
  *    the interleaved power stores cost what the gathers saved).
  *  - No allocation per frame: buffers live in the object (FFTW-aligned for
- *    the transform); the plan is made once (FFTW_ESTIMATE, so every run and
- *    every object uses the same algorithm and gives the same bits) under
- *    the library's FFTW planner lock and run with the new-array execute
- *    function on the object's own buffers.
+ *    the transform); the plan is one process-wide FFTW_ESTIMATE plan
+ *    (core/fftw_lock.h: made once, so every run and every object uses the
+ *    same algorithm and gives the same bits, and an object costs no
+ *    planning) run with the new-array execute function on the object's own
+ *    buffers.
  *
  * References: librosa 0.11 (feature/spectral.py spectral_centroid,
  * melspectrogram, mfcc; core/spectrum.py stft, power_to_db; filters.py mel;
@@ -564,9 +565,13 @@ vx__spectral *vx__spectral_new(int sr_hz)
         vx__spectral_free(s);
         return NULL;
     }
+#if defined(VX_SPECTRAL_FFT_DOUBLE) && VX_SPECTRAL_FFT_DOUBLE
     vx__fftw_lock();
     s->plan = VX__FFTW(plan_dft_r2c_1d)(VX__N_FFT, s->in, s->out, FFTW_ESTIMATE);
     vx__fftw_unlock();
+#else
+    s->plan = vx__fftwf_plan_shared_r2c(VX__N_FFT); /* process-wide, not ours */
+#endif
     if (!s->plan) {
         vx__spectral_free(s);
         return NULL;
@@ -579,11 +584,13 @@ void vx__spectral_free(vx__spectral *s)
 {
     if (!s)
         return;
+#if defined(VX_SPECTRAL_FFT_DOUBLE) && VX_SPECTRAL_FFT_DOUBLE
     if (s->plan) {
         vx__fftw_lock();
         VX__FFTW(destroy_plan)(s->plan);
         vx__fftw_unlock();
     }
+#endif
     if (s->in)
         VX__FFTW(free)(s->in);
     if (s->out)

@@ -722,9 +722,28 @@ static void test_json_shape(void **state)
     free(x);
 }
 
+/* The process-wide tables: one object, the same values as fresh tables. */
+static void test_tables_shared(void **state)
+{
+    (void)state;
+    const vx__pyin_tables *s1 = vx__pyin_tables_shared();
+    assert_non_null(s1);
+    assert_ptr_equal(s1, vx__pyin_tables_shared());
+    vx__pyin_tables *t = vx__pyin_tables_new();
+    assert_non_null(t);
+    for (int b = 0; b < VX__PYIN_N_BINS; b++)
+        assert_true(vx__pyin_bin_hz(s1, b) == vx__pyin_bin_hz(t, b));
+    for (int i = 0; i < VX__PYIN_N_STATES; i += 37)
+        for (int j = 0; j < VX__PYIN_N_STATES; j += 41)
+            assert_true(vx__pyin_log_trans(s1, i, j) == vx__pyin_log_trans(t, i, j));
+    assert_true(vx__pyin_log_init(s1) == vx__pyin_log_init(t));
+    vx__pyin_tables_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tables_shared),
         cmocka_unit_test(test_sines),
         cmocka_unit_test(test_harmonic_stack_not_octave_error),
         cmocka_unit_test(test_glide_tracks),
