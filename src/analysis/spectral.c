@@ -24,11 +24,17 @@
  *  - |X| is taken in float32 from the complex64 value (numpy's abs of
  *    complex64 is hypotf: the exact double hypot rounded to float); the
  *    power spectrum is |X|*|X| in float32 like np.abs(D)**2.  This pass is
- *    bound by the double square roots (one vsqrtpd per four bins, about
- *    15% of a frame), so L = np.sum(S) below is summed in the same pass at
- *    no extra cost.  (A float32 square root corrected to the exact result
- *    with exact double residuals needs ~65 operations per eight bins, about
- *    what the two vsqrtpd cost: not done.)
+ *    bound by the double square roots (one 4-wide vsqrtpd per four bins,
+ *    ~8.5 cycles each on this Zen 3; checked in the AVX2 clone's code), so
+ *    L = np.sum(S) below is summed in the same pass at no extra cost.  The
+ *    re^2 + im^2 pairs are split with in-lane unpacks only, which leaves the
+ *    four sums in the order k, k+2, k+1, k+3, and one float shuffle of the
+ *    four results restores the order: two lane-crossing vpermpd per four
+ *    bins competed with the square roots and the conversions (-7% on the
+ *    pass).  |X| is stored in double (its float32 values), so the centroid
+ *    pass reads it without a conversion.  (A float32 square root corrected
+ *    to the exact result with exact double residuals needs ~65 operations
+ *    per eight bins, about what the two vsqrtpd cost: not done.)
  *  - Spectral centroid (librosa.feature.spectral_centroid): S = |X| is
  *    column-normalised by util.normalize(norm=1): L = np.sum(float64(S)),
  *    S/L is stored back into a float32 array (np.empty_like(S)), a column
@@ -45,7 +51,14 @@
  *    correctly rounded quotient, so unless a float32 tie lies within 8
  *    steps (a test on the low 28 bits of the pattern, see vx__cent_term)
  *    both round alike; a frame with a lane in that window (about 1 in
- *    15000 at random) is redone with the divisions.
+ *    15000 at random) is redone with the divisions.  The test runs on the
+ *    32-bit halves of the patterns, packed eight to a vector by two
+ *    vshufps (eight operations per eight bins instead of twelve).  It also
+ *    flags 0 < r < 2^-126, so an unflagged r is 0 or a normal float32
+ *    value's double away from a tie, and float32(r) is then formed with
+ *    two integer operations (add bit 28, clear the low 29 bits) instead of
+ *    the two conversions, which were the pass's bottleneck (~1 per cycle).
+ *    Together with |X| read in double: about -25..30% on the pass.
  *  - Mel filterbank: librosa.filters.mel(htk=False, norm='slaney',
  *    dtype=float32) -- Slaney's Auditory Toolbox mel scale (200/3 Hz per mel
  *    below 1 kHz, log step ln(6.4)/27 above), 130 points from np.linspace,
@@ -61,6 +74,19 @@
  *    longest run, so four sums advance side by side in one vector (two
  *    groups at a time); each sum keeps its own order, and the padding only
  *    adds +0 to a sum of non-negative terms, which leaves it unchanged.
+ *    Four consecutive powers of each of the four filters are loaded as one
+ *    vector each and the 4x4 block is transposed with in-lane float
+ *    shuffles (four loads and eight shuffles per sixteen terms instead of
+ *    sixteen scalar loads and inserts); the packed weights are kept in
+ *    double as well, so a term costs one conversion (the power) instead
+ *    of two: the loop is bound by the float->double conversions (~1 per
+ *    cycle).  Together -20..25% on the mel products.  A group's last
+ *    len % 4 rows are done one by one, so no power past a group's run is
+ *    read (a zero weight times an infinite power would be NaN).  GCC 12
+ *    folds the shuffles of loaded vectors back into scalar loads and
+ *    merges the two transposition stages into sixteen shuffles, so empty
+ *    asm statements ("+x", no instruction) keep the loaded vectors and the
+ *    first stage opaque.
  *    The dot products accumulate in double and round once to float32
  *    (librosa uses a float32 sgemm whose addition order cannot be
  *    reproduced; both are within float32 rounding of the exact sum).
@@ -97,10 +123,15 @@
  *    wrongly: float->double conversions are written element-wise
  *    (VX__CVT4), and a shuffle of four loaded floats became one scalar load
  *    per element (so a 4x4 transposed form of the mel gathers was slower
- *    and is not used).  Tried and not kept: double copies of the power
- *    spectrum and weights for the mel gathers, and batches of four frames
- *    with the frames as the vector lanes of the mel products (no faster:
- *    the interleaved power stores cost what the gathers saved).
+ *    and is not used; with the asm barriers of the mel block it is).
+ *    Tried and not kept: double copies of the power spectrum and weights
+ *    for the scalar-gather form of the mel products (the 4x4 block form
+ *    does keep double weights), and batches of four frames with the frames
+ *    as the vector lanes of the mel products (no faster: the interleaved
+ *    power stores cost what the gathers saved); a vhaddpd for re^2 + im^2
+ *    (2 cycles each, no better than the unpacks); the 8-wide float
+ *    deinterleave of re/im before the conversion (GCC's code was 30%
+ *    slower).
  *  - No allocation per frame: buffers live in the object (FFTW-aligned for
  *    the transform); the plan is one process-wide FFTW_ESTIMATE plan
  *    (core/fftw_lock.h: made once, so every run and every object uses the
@@ -138,6 +169,8 @@ typedef float vx__v4f __attribute__((vector_size(16)));
 typedef long long vx__v4l __attribute__((vector_size(32)));
 typedef int32_t vx__v4i __attribute__((vector_size(16)));
 typedef uint32_t vx__v4u __attribute__((vector_size(16)));
+typedef int32_t vx__v8i __attribute__((vector_size(32)));
+typedef float vx__v8f __attribute__((vector_size(32)));
 
 /* float32 -> float64 of four values, written element-wise: GCC 12 lowers
  * __builtin_convertvector(v4f -> v4d) in halves through the stack, while this
@@ -178,7 +211,7 @@ struct vx__spectral {
     vx__fft_plan plan;
     double window[VX__N_FFT];     /* periodic Hann, float64 as in scipy */
     double freq[VX__N_BINS];      /* np.fft.rfftfreq(2048, 1/sr) */
-    float mag[VX__N_BINS];        /* |X| of the current frame */
+    double mag[VX__N_BINS];       /* |X| of the current frame (float32 values) */
     float power[VX__N_BINS + VX__POWER_PAD]; /* |X|^2 of the current frame, zero tail */
     int mel_lo[VX__N_MELS];       /* first bin with a non-zero weight */
     int mel_len[VX__N_MELS];      /* number of weights from mel_lo (0: empty) */
@@ -191,6 +224,7 @@ struct vx__spectral {
     int mel_glen[VX__MEL_GROUPS];
     int mel_goff[VX__MEL_GROUPS]; /* offset in rows in mel_w4 */
     float mel_w4[VX__MEL_PACK_MAX];
+    double mel_w4d[VX__MEL_PACK_MAX]; /* mel_w4 in double (no conversions per frame) */
 };
 
 /* ---------------------------------------------------------------- */
@@ -322,9 +356,11 @@ static int vx__build_mel(vx__spectral *s)
             int i = g * VX__MEL_LANES + l;
             if (s->mel_lo[i] + glen > VX__N_BINS + VX__POWER_PAD)
                 return -1;
-            for (int j = 0; j < glen; j++)
-                s->mel_w4[(rows + j) * VX__MEL_LANES + l] =
-                    j < s->mel_len[i] ? s->mel_w[s->mel_off[i] + j] : 0.0f;
+            for (int j = 0; j < glen; j++) {
+                const float w = j < s->mel_len[i] ? s->mel_w[s->mel_off[i] + j] : 0.0f;
+                s->mel_w4[(rows + j) * VX__MEL_LANES + l] = w;
+                s->mel_w4d[(rows + j) * VX__MEL_LANES + l] = (double)w;
+            }
         }
         rows += glen;
     }
@@ -628,74 +664,105 @@ VX__HOT static void vx__spectral_window(vx__spectral *s, const float *frame)
 }
 
 
-/* Four terms freq[k+l] * float32(mag[k+l] / len) of the centroid sum, l =
- * 0..3, the float64 quotient q = mag / len rounded to float32 as numpy
- * computes it (mode VX__Q_EXACT: the division itself).  VX__Q_ONE: len is
- * 1, q = mag.  VX__Q_FAST: q is replaced by r = mag * inv (inv = 1/len
- * rounded).  |r - q| is below 3 ulps of q (two roundings of relative 2^-53
- * against q's one), at most 6 steps of the bit pattern across a power of
- * two, so when no float32 tie lies within 8 steps of r, RN_f(r) = RN_f(q)
- * by monotonicity.  At a tie the low 29 bits of the pattern are 0x10000000
- * for a normal float32, and 0 in the subnormal range (coarser grid), so
- * both are caught by one test on the low 28 bits; it also flags a nonzero
- * r within 8 steps of a float32 (rare at random).  Such a frame sets *bad
- * and the caller redoes it in VX__Q_EXACT. */
+/* Eight terms freq[k+l] * float32(mag[k+l] / len) of the centroid sum, l =
+ * 0..7 (as two vectors of four), the float64 quotient q = mag / len rounded
+ * to float32 as numpy computes it (mode VX__Q_EXACT: the division itself).
+ * VX__Q_ONE: len is 1, q = mag.  VX__Q_FAST: q is replaced by r = mag * inv
+ * (inv = 1/len rounded).  |r - q| is below 3 ulps of q (two roundings of
+ * relative 2^-53 against q's one), at most 6 steps of the bit pattern
+ * across a power of two, so when no float32 tie lies within 8 steps of r,
+ * RN_f(r) = RN_f(q) by monotonicity.  At a tie the low 29 bits of the
+ * pattern are 0x10000000 for a normal float32, and 0 in the subnormal range
+ * (coarser grid), so both are caught by one test on the low 28 bits; it
+ * also flags a nonzero r within 8 steps of a float32 (rare at random).
+ * Such a frame sets a lane of *bad negative and the caller redoes it in
+ * VX__Q_EXACT.  The test runs on 32-bit lanes: the low halves of the eight
+ * patterns (bits 0..31) and the high halves (nonzero iff r > 0: r >= mag /
+ * len > 2^-1022 for a nonzero float32 mag) packed by two in-lane shuffles,
+ * eight operations for eight bins instead of twelve on 64-bit lanes. */
 enum { VX__Q_FAST, VX__Q_ONE, VX__Q_EXACT };
 
 static inline __attribute__((always_inline)) void
-vx__cent_term(const float *mag, const double *freq, int k, double len, double inv, int mode,
-              vx__v4l *bad, vx__v4d *term)
+vx__cent_term8(const double *mag, const double *freq, int k, double len, double inv, int mode,
+               vx__v8i *bad, vx__v4d *term0, vx__v4d *term1)
 {
-    const vx__v4d md = VX__CVT4(mag + k);
-    vx__v4d r;
+    vx__v4d m0, m1;
+    memcpy(&m0, mag + k, sizeof m0);
+    memcpy(&m1, mag + k + 4, sizeof m1);
+    vx__v4d r0, r1;
     if (mode == VX__Q_EXACT) {
-        r = md / len;
+        r0 = m0 / len;
+        r1 = m1 / len;
     } else if (mode == VX__Q_ONE) {
-        r = md;
+        r0 = m0;
+        r1 = m1;
     } else {
-        r = md * inv;
-        /* r >= +0 (exactly 0 iff mag is, then q = 0 too); sign bit set iff
-         * r > 0 and its low 28 bits are within 8 of 0 */
-        const vx__v4l b = (vx__v4l)r;
-        *bad |= (((b + 8) & 0x0FFFFFFFLL) - 17) & -b;
+        r0 = m0 * inv;
+        r1 = m1 * inv;
+        /* shuffled as floats: one vshufps each (as integers GCC 12 makes
+         * two vpshufd and a vpblendd) */
+        const vx__v8f b0 = (vx__v8f)r0, b1 = (vx__v8f)r1;
+        const vx__v8i lo = (vx__v8i)__builtin_shufflevector(b0, b1, 0, 2, 8, 10, 4, 6, 12, 14);
+        const vx__v8i hi = (vx__v8i)__builtin_shufflevector(b0, b1, 1, 3, 9, 11, 5, 7, 13, 15);
+        /* sign bit set iff r > 0 and its low 28 bits are within 8 of 0,
+         * or 0 < r < 2^-126 (high half 1 .. 0x380fffff) */
+        const vx__v8i t = hi - 1;
+        *bad |= ((((lo + 8) & 0x0FFFFFFF) - 17) & -hi) | ((t - 0x380FFFFF) & ~t);
     }
-    const vx__v4f f = __builtin_convertvector(r, vx__v4f);
-    const vx__v4d fd = {f[0], f[1], f[2], f[3]};
-    vx__v4d fr;
-    memcpy(&fr, freq + k, sizeof fr);
-    *term = fr * fd;
+    vx__v4d fd0, fd1;
+    if (mode == VX__Q_FAST) {
+        /* float32(r) in double without the two conversions: r is 0 or a
+         * normal float32 value's double not at a tie (else the frame is
+         * redone), so rounding to nearest is adding half a float32 step
+         * (bit 28 of the pattern) and clearing the 29 low bits (a carry
+         * into the exponent gives the next power of two, as it should) */
+        fd0 = (vx__v4d)(((vx__v4l)r0 + (1LL << 28)) & ~((1LL << 29) - 1));
+        fd1 = (vx__v4d)(((vx__v4l)r1 + (1LL << 28)) & ~((1LL << 29) - 1));
+    } else {
+        const vx__v4f f0 = __builtin_convertvector(r0, vx__v4f);
+        const vx__v4f f1 = __builtin_convertvector(r1, vx__v4f);
+        fd0 = VX__CVT4(f0);
+        fd1 = VX__CVT4(f1);
+    }
+    vx__v4d fr0, fr1;
+    memcpy(&fr0, freq + k, sizeof fr0);
+    memcpy(&fr1, freq + k + 4, sizeof fr1);
+    *term0 = fr0 * fd0;
+    *term1 = fr1 * fd1;
 }
 
 /* np.sum(freq * Snorm) over the 1025 bins (the tree above); in VX__Q_FAST
- * the result is only valid if no lane of *bad is negative. */
+ * the result is only valid if *bad is 0 afterwards (it is set nonzero when
+ * some lane was flagged). */
 static inline __attribute__((always_inline)) double
-vx__cent_sum(const float *mag, const double *freq, double len, int mode, vx__v4l *bad)
+vx__cent_sum(const double *mag, const double *freq, double len, int mode, int *bad)
 {
     const double inv = 1.0 / len;
     double leaf[VX__PW_LEAVES];
+    vx__v8i b = {0, 0, 0, 0, 0, 0, 0, 0};
     for (int l = 0; l < VX__PW_LEAVES; l++) {
         const int k0 = vx__pw_leaf0[l], k1 = k0 + vx__pw_leafn[l];
         vx__v4d r0, r1, t0, t1;
-        vx__cent_term(mag, freq, k0, len, inv, mode, bad, &r0);
-        vx__cent_term(mag, freq, k0 + 4, len, inv, mode, bad, &r1);
+        vx__cent_term8(mag, freq, k0, len, inv, mode, &b, &r0, &r1);
         for (int k = k0 + 8; k < k1; k += 8) {
-            vx__cent_term(mag, freq, k, len, inv, mode, bad, &t0);
-            vx__cent_term(mag, freq, k + 4, len, inv, mode, bad, &t1);
+            vx__cent_term8(mag, freq, k, len, inv, mode, &b, &t0, &t1);
             r0 += t0;
             r1 += t1;
         }
         leaf[l] = vx__pw_combine(&r0, &r1);
     }
     const int kl = VX__N_BINS - 1;
-    const double last = freq[kl] * (double)(float)((double)mag[kl] / len);
+    const double last = freq[kl] * (double)(float)(mag[kl] / len);
+    b |= __builtin_shufflevector(b, b, 4, 5, 6, 7, 0, 1, 2, 3);
+    *bad = ((b[0] | b[1] | b[2] | b[3]) < 0);
     return vx__pw_tree(leaf, last);
 }
 
 /* |X| (float32, hypotf: the double sqrt of the exact double squares,
  * rounded) and |X|^2 (float32) of bins k..k+3 from the interleaved
- * complex64 output; *md = |X| in double for the sum. */
+ * complex64 output; *md = |X| in double, also stored for the centroid. */
 static inline __attribute__((always_inline)) void
-vx__mag4(const vx__fft_cplx *out, int k, float *mag, float *pw, vx__v4d *md)
+vx__mag4(const vx__fft_cplx *out, int k, double *mag, float *pw, vx__v4d *md)
 {
 #if defined(VX_SPECTRAL_FFT_DOUBLE) && VX_SPECTRAL_FFT_DOUBLE
     const vx__v4f m = {vx__bin_mag(out, k), vx__bin_mag(out, k + 1), vx__bin_mag(out, k + 2),
@@ -704,15 +771,60 @@ vx__mag4(const vx__fft_cplx *out, int k, float *mag, float *pw, vx__v4d *md)
     const float *o = &out[k][0];
     const vx__v4d lo = VX__CVT4(o), hi = VX__CVT4(o + 4);
     const vx__v4d sl = lo * lo, sh = hi * hi; /* re^2, im^2 interleaved, exact */
-    const vx__v4d sq = __builtin_shufflevector(sl, sh, 0, 2, 4, 6) +
-                       __builtin_shufflevector(sl, sh, 1, 3, 5, 7);
+    /* in-lane unpacks only (a lane-crossing vpermpd costs more than the
+     * float shuffle below): sq holds bins k, k+2, k+1, k+3 */
+    const vx__v4d sq = __builtin_shufflevector(sl, sh, 0, 4, 2, 6) +
+                       __builtin_shufflevector(sl, sh, 1, 5, 3, 7);
     const vx__v4d q = {sqrt(sq[0]), sqrt(sq[1]), sqrt(sq[2]), sqrt(sq[3])};
-    const vx__v4f m = __builtin_convertvector(q, vx__v4f);
+    const vx__v4f mq = __builtin_convertvector(q, vx__v4f);
+    const vx__v4f m = __builtin_shufflevector(mq, mq, 0, 2, 1, 3);
 #endif
     const vx__v4f p = m * m;
-    memcpy(mag + k, &m, sizeof m);
     memcpy(pw + k, &p, sizeof p);
-    *md = (vx__v4d){m[0], m[1], m[2], m[3]};
+    *md = VX__CVT4(m);
+    memcpy(mag + k, md, sizeof *md);
+}
+
+/* Rows j..j+3 of a group's mel product: *acc += w[row] * power[row] for the
+ * four rows in order, the powers of filter l read as one vector from p[l] + j
+ * and transposed. */
+static inline __attribute__((always_inline)) void
+vx__mel_block(vx__v4d *acc, const double *w, const float *const *p, int j)
+{
+    vx__v4f p0, p1, p2, p3;
+    memcpy(&p0, p[0] + j, sizeof p0);
+    memcpy(&p1, p[1] + j, sizeof p1);
+    memcpy(&p2, p[2] + j, sizeof p2);
+    memcpy(&p3, p[3] + j, sizeof p3);
+    __asm__("" : "+x"(p0), "+x"(p1), "+x"(p2), "+x"(p3));
+    vx__v4f t0 = __builtin_shufflevector(p0, p1, 0, 4, 1, 5);
+    vx__v4f t1 = __builtin_shufflevector(p0, p1, 2, 6, 3, 7);
+    vx__v4f t2 = __builtin_shufflevector(p2, p3, 0, 4, 1, 5);
+    vx__v4f t3 = __builtin_shufflevector(p2, p3, 2, 6, 3, 7);
+    __asm__("" : "+x"(t0), "+x"(t1), "+x"(t2), "+x"(t3));
+    const vx__v4f r0 = __builtin_shufflevector(t0, t2, 0, 1, 4, 5);
+    const vx__v4f r1 = __builtin_shufflevector(t0, t2, 2, 3, 6, 7);
+    const vx__v4f r2 = __builtin_shufflevector(t1, t3, 0, 1, 4, 5);
+    const vx__v4f r3 = __builtin_shufflevector(t1, t3, 2, 3, 6, 7);
+    vx__v4d w0, w1, w2, w3;
+    memcpy(&w0, w + (size_t)j * VX__MEL_LANES, sizeof w0);
+    memcpy(&w1, w + (size_t)j * VX__MEL_LANES + 4, sizeof w1);
+    memcpy(&w2, w + (size_t)j * VX__MEL_LANES + 8, sizeof w2);
+    memcpy(&w3, w + (size_t)j * VX__MEL_LANES + 12, sizeof w3);
+    *acc += w0 * VX__CVT4(r0);
+    *acc += w1 * VX__CVT4(r1);
+    *acc += w2 * VX__CVT4(r2);
+    *acc += w3 * VX__CVT4(r3);
+}
+
+/* Row j alone (*acc += w[row j] * power[row j]). */
+static inline __attribute__((always_inline)) void
+vx__mel_row(vx__v4d *acc, const double *w, const float *const *p, int j)
+{
+    vx__v4d wr;
+    memcpy(&wr, w + (size_t)j * VX__MEL_LANES, sizeof wr);
+    const vx__v4d pv = {(double)p[0][j], (double)p[1][j], (double)p[2][j], (double)p[3][j]};
+    *acc += wr * pv;
 }
 
 /* Everything after the transform except the logarithms: |X|, |X|^2, the
@@ -720,7 +832,7 @@ vx__mag4(const vx__fft_cplx *out, int k, float *mag, float *pw, vx__v4d *md)
 VX__HOT static void vx__spectral_post(vx__spectral *s, double *centroid_hz, float *mel_pow)
 {
     enum { NB = VX__N_BINS };
-    float *restrict mag = s->mag;
+    double *restrict mag = s->mag;
     float *restrict pw = s->power;
     const vx__fft_cplx *restrict out = s->out;
     /* |X| and |X|^2 of bins 0..1023 leaf by leaf, with the leaf's part of
@@ -740,15 +852,16 @@ VX__HOT static void vx__spectral_post(vx__spectral *s, double *centroid_hz, floa
         }
         leaf[l] = vx__pw_combine(&r0, &r1);
     }
-    mag[NB - 1] = vx__bin_mag(out, NB - 1);
-    pw[NB - 1] = mag[NB - 1] * mag[NB - 1];
+    const float m_last = vx__bin_mag(out, NB - 1);
+    mag[NB - 1] = m_last;
+    pw[NB - 1] = m_last * m_last;
 
     /* spectral centroid: np.sum(freq * float32(S / L)), L = np.sum(S) */
     if (centroid_hz) {
-        double len = vx__pw_tree(leaf, (double)mag[NB - 1]);
+        double len = vx__pw_tree(leaf, mag[NB - 1]);
         if (len < (double)FLT_MIN) /* normalize(threshold=tiny): leave as is */
             len = 1.0;
-        vx__v4l bad = {0, 0, 0, 0};
+        int bad = 0;
         double c;
         if (len == 1.0) { /* silence (see above) or a sum of exactly 1 */
             c = vx__cent_sum(mag, s->freq, len, VX__Q_ONE, &bad);
@@ -756,7 +869,7 @@ VX__HOT static void vx__spectral_post(vx__spectral *s, double *centroid_hz, floa
             int exact = !isfinite(len);
             if (!exact) {
                 c = vx__cent_sum(mag, s->freq, len, VX__Q_FAST, &bad);
-                exact = (bad[0] | bad[1] | bad[2] | bad[3]) < 0;
+                exact = bad;
             }
             if (exact)
                 c = vx__cent_sum(mag, s->freq, len, VX__Q_EXACT, &bad);
@@ -767,37 +880,37 @@ VX__HOT static void vx__spectral_post(vx__spectral *s, double *centroid_hz, floa
     /* mel power: four filters at a time (one vector of four sums), two
      * groups side by side so that two addition chains are in flight; each
      * filter is summed in double in its own order (j ascending) and rounded
-     * once to float32 */
+     * once to float32.  Four consecutive powers of each filter are loaded
+     * as one vector and the 4x4 block transposed (in-lane float shuffles),
+     * so row j holds power[mel_lo[4g + l] + j] for l = 0..3. */
     if (mel_pow) {
         for (int g = 0; g < VX__MEL_GROUPS; g += 2) {
             vx__v4d a = {0.0, 0.0, 0.0, 0.0}, b = a;
-            const float *wa = s->mel_w4 + (size_t)s->mel_goff[g] * VX__MEL_LANES;
-            const float *wb = s->mel_w4 + (size_t)s->mel_goff[g + 1] * VX__MEL_LANES;
+            const double *wa = s->mel_w4d + (size_t)s->mel_goff[g] * VX__MEL_LANES;
+            const double *wb = s->mel_w4d + (size_t)s->mel_goff[g + 1] * VX__MEL_LANES;
             const int ia = g * VX__MEL_LANES, ib = ia + VX__MEL_LANES;
-            const float *pa0 = pw + s->mel_lo[ia], *pa1 = pw + s->mel_lo[ia + 1];
-            const float *pa2 = pw + s->mel_lo[ia + 2], *pa3 = pw + s->mel_lo[ia + 3];
-            const float *pb0 = pw + s->mel_lo[ib], *pb1 = pw + s->mel_lo[ib + 1];
-            const float *pb2 = pw + s->mel_lo[ib + 2], *pb3 = pw + s->mel_lo[ib + 3];
+            const float *pa[4] = {pw + s->mel_lo[ia], pw + s->mel_lo[ia + 1],
+                                  pw + s->mel_lo[ia + 2], pw + s->mel_lo[ia + 3]};
+            const float *pb[4] = {pw + s->mel_lo[ib], pw + s->mel_lo[ib + 1],
+                                  pw + s->mel_lo[ib + 2], pw + s->mel_lo[ib + 3]};
             const int la = s->mel_glen[g], lb = s->mel_glen[g + 1];
-            const int lc = la < lb ? la : lb;
+            /* whole blocks of four rows, then the last rows one by one (the
+             * rows past a group's length are not read: a zero weight times
+             * an infinite power would give NaN) */
+            const int la4 = la & ~3, lb4 = lb & ~3, lc4 = la4 < lb4 ? la4 : lb4;
             int j = 0;
-#define MEL_TERM(acc, w, p0, p1, p2, p3)                                                   \
-    do {                                                                                   \
-        const vx__v4d wv_ = {(double)(w)[4 * j], (double)(w)[4 * j + 1],                   \
-                             (double)(w)[4 * j + 2], (double)(w)[4 * j + 3]};               \
-        const vx__v4d pv_ = {(double)(p0)[j], (double)(p1)[j], (double)(p2)[j],            \
-                             (double)(p3)[j]};                                             \
-        (acc) += wv_ * pv_;                                                                \
-    } while (0)
-            for (; j < lc; j++) {
-                MEL_TERM(a, wa, pa0, pa1, pa2, pa3);
-                MEL_TERM(b, wb, pb0, pb1, pb2, pb3);
+            for (; j < lc4; j += 4) {
+                vx__mel_block(&a, wa, pa, j);
+                vx__mel_block(&b, wb, pb, j);
             }
+            for (; j < la4; j += 4)
+                vx__mel_block(&a, wa, pa, j);
             for (; j < la; j++)
-                MEL_TERM(a, wa, pa0, pa1, pa2, pa3);
-            for (j = lc; j < lb; j++)
-                MEL_TERM(b, wb, pb0, pb1, pb2, pb3);
-#undef MEL_TERM
+                vx__mel_row(&a, wa, pa, j);
+            for (j = lc4; j < lb4; j += 4)
+                vx__mel_block(&b, wb, pb, j);
+            for (; j < lb; j++)
+                vx__mel_row(&b, wb, pb, j);
             for (int l = 0; l < VX__MEL_LANES; l++) {
                 mel_pow[ia + l] = (float)a[l];
                 mel_pow[ib + l] = (float)b[l];
