@@ -19,11 +19,22 @@
  * an out-of-band source can only win when the global best state is out of
  * band for that target.  The unvoiced sources go through a monotone
  * divide-and-conquer max-plus convolution (conv_dc): the few inner nodes
- * (more than LEAF_T targets) are searched with 4-lane vector scans,
- * and the leaves -- runs of at most 16 targets whose sources the inner
- * nodes have bounded, typically a dozen -- are searched in full, sixteen
- * targets side by side, which replaces some 370 short, branchy node
- * searches per frame.  The kernel is read source-major from distinct
+ * (31 of more than LEAF_T targets) are searched with 4-lane vector scans,
+ * and the leaves -- 32 runs of 11 or 12 targets whose sources the inner
+ * nodes have bounded, typically a dozen -- are searched in full, twelve
+ * targets side by side (three vectors: a fourth would only hold junk
+ * lanes), which replaces some 370 short, branchy node searches per frame.
+ * The tree depends only on the block size, so it is built once with the
+ * tables and walked level by level: the nodes of a level are independent
+ * (their searches overlap in the out-of-order core), and a node's search
+ * is a fixed 32- or 48-source window widened inside its band, without a
+ * data-dependent branch in the common case (see node_argmax).  Leaves of 8
+ * targets (two vectors, 44 nodes) and a leaf split into its middle vector
+ * first, then the outer two over the sources the middle bounds (a third
+ * fewer vector steps), were both slower, by 6 % and 24 % of the step:
+ * a node costs more than the leaf steps it saves, and the split leaf's
+ * serial dependency and per-stream clamps cost more than its steps.
+ * The kernel is read source-major from distinct
  * padded rows (a row depends only on its source's row sum): 208 rows,
  * ~215 KB for both kernels, instead of three 320 KB target-major tables,
  * so the per-frame lookups stay in cache.  The voiced sources are
@@ -117,12 +128,14 @@
 #define BLK VX__PYIN_HOP
 #define BLK_N (2 * BLK)
 #define BAND_W (2 * VX__PYIN_BAND + 1)
-/* DC nodes of at most LEAF_T targets are searched in full, LEAF_T targets
- * at a time (conv_leaf: four 4-lane vectors); their rows are padded with
- * KPAD values of -inf on each side */
+/* DC nodes of at most LEAF_T targets are searched in full, up to LEAF_T
+ * targets at a time (conv_leaf: up to four 4-lane vectors); their rows are
+ * padded with KPAD values of -inf on each side */
 #define LEAF_T 16
 #define KPAD LEAF_T
 #define KROW_W (BAND_W + 2 * KPAD)
+/* room for the DC tree's inner nodes and leaves (31 and 32 for 399) */
+#define DC_MAX 64
 
 struct vx__pyin_tables {
     double thresholds[N_THRESH + 1];
@@ -153,6 +166,16 @@ struct vx__pyin_tables {
      * target-major tables. */
     const double *ksrc[VX__PYIN_N_BINS];
     const double *kswsrc[VX__PYIN_N_BINS];
+    /* The DC's tree (see conv_dc): it depends only on the block size, so
+     * it is built once.  Inner node k (level order) searches target
+     * dc_m[k] within the sources bounded by entries dc_l[k], dc_r[k] of the
+     * frame's bound array (0: source 0, 1: source 398, 2 + j: node j's
+     * argmax); leaf k covers targets lf_bl[k]..lf_br[k] (ascending) with
+     * bounds lf_l[k], lf_r[k]. */
+    int n_dc, n_lf;
+    int16_t dc_m[DC_MAX], dc_l[DC_MAX], dc_r[DC_MAX];
+    uint8_t dc_w[DC_MAX]; /* node over at least 48 targets: 48-wide first window */
+    int16_t lf_bl[DC_MAX], lf_br[DC_MAX], lf_l[DC_MAX], lf_r[DC_MAX];
     int n_krows;
     double krow[2 * VX__PYIN_N_BINS][KROW_W];
 };
@@ -287,6 +310,61 @@ vx__pyin_tables *vx__pyin_tables_new(void)
         t->kmax_switch[b] = kw;
         t->kmax_all = ks > t->kmax_all ? ks : t->kmax_all;
         t->kmax_all = kw > t->kmax_all ? kw : t->kmax_all;
+    }
+    /* the DC tree, level by level: a node of more than LEAF_T targets is
+     * split at its middle target; a leaf is carried to the next level
+     * unchanged, so each level's list stays in ascending target order */
+    {
+        int16_t lv[2][VX__PYIN_N_BINS][4]; /* bl, br, left bound, right bound */
+        int ncur = 1, c = 0, inner = 1;
+        lv[0][0][0] = 0;
+        lv[0][0][1] = VX__PYIN_N_BINS - 1;
+        lv[0][0][2] = 0;
+        lv[0][0][3] = 1;
+        t->n_dc = 0;
+        while (inner) {
+            int nn = 0;
+            inner = 0;
+            for (int k = 0; k < ncur; k++) {
+                const int16_t *q = lv[c][k];
+                if (q[1] - q[0] < LEAF_T) {
+                    memcpy(lv[c ^ 1][nn++], q, sizeof lv[c][k]);
+                    continue;
+                }
+                if (t->n_dc == DC_MAX) {
+                    free(t);
+                    return NULL;
+                }
+                const int m = (q[0] + q[1]) / 2, j = t->n_dc++;
+                t->dc_m[j] = (int16_t)m;
+                t->dc_l[j] = q[2];
+                t->dc_r[j] = q[3];
+                t->dc_w[j] = q[1] - q[0] + 1 >= 48;
+                int16_t *l = lv[c ^ 1][nn++], *r = lv[c ^ 1][nn++];
+                l[0] = q[0];
+                l[1] = (int16_t)(m - 1);
+                l[2] = q[2];
+                l[3] = (int16_t)(2 + j);
+                r[0] = (int16_t)(m + 1);
+                r[1] = q[1];
+                r[2] = (int16_t)(2 + j);
+                r[3] = q[3];
+                inner = 1;
+            }
+            c ^= 1;
+            ncur = nn;
+        }
+        if (ncur > DC_MAX) {
+            free(t);
+            return NULL;
+        }
+        t->n_lf = ncur;
+        for (int k = 0; k < ncur; k++) {
+            t->lf_bl[k] = lv[c][k][0];
+            t->lf_br[k] = lv[c][k][1];
+            t->lf_l[k] = lv[c][k][2];
+            t->lf_r[k] = lv[c][k][3];
+        }
     }
     t->n_krows = 0;
     uint64_t khash[2 * VX__PYIN_N_BINS]; /* of each distinct row, to skip most memcmps */
@@ -901,8 +979,7 @@ struct vx__viterbi {
     /* log values of the last frame and the next one (swapped per frame);
      * the next one holds the best predecessor values until the step's end.
      * LEAF_T spare values: conv_dc writes junk lanes past the unvoiced
-     * block's end, and range_argmax may read (and mask) three values past
-     * it; the spares are zero or a junk lane's value, never NaN */
+     * block's end; the spares are zero or a junk lane's value, never NaN */
     double vbuf[2][VX__PYIN_N_STATES + LEAF_T];
     double *val, *nval;
     /* the frame's log observation: log(DBL_MIN) for every voiced bin but
@@ -1056,84 +1133,118 @@ typedef int16_t vx__v8s __attribute__((vector_size(16)));
         memcpy((p), &r_, 4 * sizeof(int16_t));                                             \
     } while (0)
 #define V4I_NARROW16(d, x) V4I_STORE16(&(d), x)
-/* Leftmost argmax of src[i] + row[i] over lo..hi (no value is NaN), in
- * 4-lane vectors: lane l takes the elements lo + l, lo + l + 4, ... in
- * ascending order with strict '>' (its own leftmost maximum); then the
- * lanes are merged by value and, among equal values, by lowest index.  That
- * is the leftmost maximum of the range, the same index as one scan in
- * ascending order with strict '>'.  A range that is not a multiple of four
- * ends with the overlapping last four elements (a value seen again cannot
- * replace an equal one); a range of at most four elements is one load with
- * the lanes past hi masked to -inf (the loads may read up to three
- * elements past hi: the tables and the state vector have tails, no NaN).
- * Most ranges are short (deep DC nodes), so the three cases are separate
- * straight-line code.  Inlined into the callers' clones (vector
- * extensions: one AVX2 register, or two SSE2 halves in the default clone). */
-static inline __attribute__((always_inline)) int range_argmax(const double *src, const double *row,
-                                                              int lo, int hi, double *val)
+/* Lanes merged: the maximum, then the lowest index among the lanes
+ * holding it (vectors, no branches). */
+#define V4_MERGE_LANES(m, idx, val_out, idx_out)                                          \
+    do {                                                                                   \
+        vx__v4d ms_ = __builtin_shuffle((m), (vx__v4i){1, 0, 3, 2});                       \
+        vx__v4i g_ = ms_ > (m);                                                            \
+        vx__v4d m2_ = (vx__v4d)(((vx__v4i)ms_ & g_) | ((vx__v4i)(m) & ~g_));               \
+        ms_ = __builtin_shuffle(m2_, (vx__v4i){2, 3, 0, 1});                               \
+        g_ = ms_ > m2_;                                                                    \
+        m2_ = (vx__v4d)(((vx__v4i)ms_ & g_) | ((vx__v4i)m2_ & ~g_));                       \
+        const vx__v4i big_ = {1 << 30, 1 << 30, 1 << 30, 1 << 30};                         \
+        vx__v4i e_ = (m) == m2_;                                                           \
+        vx__v4i ix_ = ((idx) & e_) | (big_ & ~e_);                                         \
+        vx__v4i is_ = __builtin_shuffle(ix_, (vx__v4i){1, 0, 3, 2});                       \
+        g_ = is_ < ix_;                                                                    \
+        ix_ = (is_ & g_) | (ix_ & ~g_);                                                    \
+        is_ = __builtin_shuffle(ix_, (vx__v4i){2, 3, 0, 1});                               \
+        g_ = is_ < ix_;                                                                    \
+        ix_ = (is_ & g_) | (ix_ & ~g_);                                                    \
+        (val_out) = m2_[0];                                                                \
+        (idx_out) = (int)ix_[0];                                                           \
+    } while (0)
+
+/* Leftmost argmax of src[i] + row[i] over lo..hi (no value is NaN), for a
+ * DC node whose band [blo, bhi] holds lo..hi (every band holds at least 51
+ * sources; w is 32 or 48).  A range of at most w sources is widened to
+ * exactly w inside the band -- [lo, hi] holds the band's leftmost maximum,
+ * so more in-band sources cannot move it -- and searched in w / 4 unrolled
+ * loads: the common node has no data-dependent branch (the old node search
+ * looped over its exact range, and its loop exits were mispredicted).
+ * Longer ranges continue eight, then four at a time, and end with the
+ * overlapping last four.  Two chains of four lanes (elements s + l + 8j and
+ * s + 4 + l + 8j, halving the compare-and-blend latency chain), each lane
+ * in ascending order with strict '>', merged by value and then by lowest
+ * index: the leftmost maximum, the index one ascending scan with strict '>'
+ * finds.  Reads stay inside the band (no tail needed). */
+static inline __attribute__((always_inline)) int node_argmax(const double *src, const double *row,
+                                                             int lo, int hi, int bhi, double *val,
+                                                             const int w)
 {
-    const vx__v4i lane = {0, 1, 2, 3};
-    vx__v4d m;
-    vx__v4i idx = lane + (vx__v4i){lo, lo, lo, lo};
-    V4D_ADD_LOAD(m, src + lo, row + lo);
-    if (hi - lo < 4) {
-        vx__v4i keep = idx <= (vx__v4i){hi, hi, hi, hi};
-        const vx__v4d ninf = {-INFINITY, -INFINITY, -INFINITY, -INFINITY};
-        m = (vx__v4d)(((vx__v4i)m & keep) | ((vx__v4i)ninf & ~keep));
-    } else {
-        int i = lo + 4;
-        const vx__v4i four = {4, 4, 4, 4};
-        vx__v4i ci = idx;
-        for (; i + 3 < hi; i += 4) {
-            vx__v4d x;
-            V4D_ADD_LOAD(x, src + i, row + i);
-            ci += four;
-            vx__v4i k = x > m;
-            m = (vx__v4d)(((vx__v4i)x & k) | ((vx__v4i)m & ~k));
-            idx = (ci & k) | (idx & ~k);
-        }
-        /* the last four elements, overlapping what the loop covered */
-        i = hi - 3;
-        vx__v4d x;
-        V4D_ADD_LOAD(x, src + i, row + i);
-        vx__v4i cur = lane + (vx__v4i){i, i, i, i};
-        vx__v4i k = x > m;
-        m = (vx__v4d)(((vx__v4i)x & k) | ((vx__v4i)m & ~k));
-        idx = (cur & k) | (idx & ~k);
+    const int s = hi - lo < w && lo > bhi - (w - 1) ? bhi - (w - 1) : lo;
+    const vx__v4i lane = {0, 1, 2, 3}, eight = {8, 8, 8, 8};
+    vx__v4d ma, mb, x;
+    vx__v4i ia = lane + (vx__v4i){s, s, s, s}, ib = ia + (vx__v4i){4, 4, 4, 4};
+    vx__v4i ca = ia, cb = ib, g;
+    V4D_ADD_LOAD(ma, src + s, row + s);
+    V4D_ADD_LOAD(mb, src + s + 4, row + s + 4);
+#define NODE_STEP(m, idx, ci, at)                                                          \
+    do {                                                                                   \
+        ci += eight;                                                                       \
+        V4D_ADD_LOAD(x, src + (at), row + (at));                                           \
+        g = x > (m);                                                                       \
+        (m) = (vx__v4d)(((vx__v4i)x & g) | ((vx__v4i)(m) & ~g));                           \
+        (idx) = ((ci) & g) | ((idx) & ~g);                                                 \
+    } while (0)
+    NODE_STEP(ma, ia, ca, s + 8);
+    NODE_STEP(mb, ib, cb, s + 12);
+    NODE_STEP(ma, ia, ca, s + 16);
+    NODE_STEP(mb, ib, cb, s + 20);
+    NODE_STEP(ma, ia, ca, s + 24);
+    NODE_STEP(mb, ib, cb, s + 28);
+    if (w > 32) {
+        NODE_STEP(ma, ia, ca, s + 32);
+        NODE_STEP(mb, ib, cb, s + 36);
+        NODE_STEP(ma, ia, ca, s + 40);
+        NODE_STEP(mb, ib, cb, s + 44);
     }
-    /* lanes merged in vectors, without branches: the maximum, then the
-     * lowest index among the lanes holding it */
-    vx__v4d ms = __builtin_shuffle(m, (vx__v4i){1, 0, 3, 2});
-    vx__v4i g = ms > m;
-    vx__v4d m2 = (vx__v4d)(((vx__v4i)ms & g) | ((vx__v4i)m & ~g));
-    ms = __builtin_shuffle(m2, (vx__v4i){2, 3, 0, 1});
-    g = ms > m2;
-    m2 = (vx__v4d)(((vx__v4i)ms & g) | ((vx__v4i)m2 & ~g)); /* max in every lane */
-    const vx__v4i big = {1 << 30, 1 << 30, 1 << 30, 1 << 30};
-    vx__v4i e = m == m2;
-    vx__v4i ix = (idx & e) | (big & ~e);
-    vx__v4i is = __builtin_shuffle(ix, (vx__v4i){1, 0, 3, 2});
-    g = is < ix;
-    ix = (is & g) | (ix & ~g);
-    is = __builtin_shuffle(ix, (vx__v4i){2, 3, 0, 1});
-    g = is < ix;
-    ix = (is & g) | (ix & ~g);
-    *val = m2[0];
-    return (int)ix[0];
+    if (hi - s >= w) {
+        int i = s + w;
+        for (; i + 7 < hi; i += 8) { /* both chains on */
+            NODE_STEP(ma, ia, ca, i);
+            NODE_STEP(mb, ib, cb, i + 4);
+        }
+        if (i + 3 < hi) {
+            NODE_STEP(ma, ia, ca, i);
+            i += 4;
+        }
+#undef NODE_STEP
+        /* the last four elements, overlapping: lane l of chain b last saw
+         * an element below i + l - 3 <= hi - 3 + l (i <= hi + 1 here), so
+         * it stays in ascending order */
+        i = hi - 3;
+        V4D_ADD_LOAD(x, src + i, row + i);
+        cb = lane + (vx__v4i){i, i, i, i};
+        g = x > mb;
+        mb = (vx__v4d)(((vx__v4i)x & g) | ((vx__v4i)mb & ~g));
+        ib = (cb & g) | (ib & ~g);
+    }
+    /* chain b into chain a, lane by lane: by value, then lowest index */
+    g = (mb > ma) | ((mb == ma) & (ib < ia));
+    ma = (vx__v4d)(((vx__v4i)mb & g) | ((vx__v4i)ma & ~g));
+    ia = (ib & g) | (ia & ~g);
+    double v;
+    int a;
+    V4_MERGE_LANES(ma, ia, v, a);
+    *val = v;
+    return a;
 }
 
 /* A DC node of at most LEAF_T targets [bl, br] with sources [il, ir],
  * searched in full: for each target b the sources [il, ir] within its band
  * in ascending order with strict '>' (the leftmost maximum, as the node
- * search would find it), LEAF_T targets side by side in 4-lane vectors
+ * search would find it), 4 * nv targets side by side in nv 4-lane vectors
+ * (nv = 3 for the tree's leaves of 11 or 12 targets, 4 for up to LEAF_T)
  * reading the source-major kernel rows (-inf outside the band).  All
- * LEAF_T lanes are stored: the lanes past br write junk into the targets
+ * 4 * nv lanes are stored: the lanes past br write junk into the targets
  * that follow (up to LEAF_T - 1 past the block: best and arg have that
  * much room), which conv_dc overwrites afterwards. */
 static inline __attribute__((always_inline)) void conv_leaf(const double *src,
                                                             const double *const *ksrc, int bl,
                                                             int br, int il, int ir, double *best,
-                                                            int16_t *arg)
+                                                            int16_t *arg, const int nv)
 {
     const int lo = il > bl - VX__PYIN_BAND ? il : bl - VX__PYIN_BAND;
     const int hi = ir < br + VX__PYIN_BAND ? ir : br + VX__PYIN_BAND;
@@ -1173,7 +1284,8 @@ static inline __attribute__((always_inline)) void conv_leaf(const double *src,
         LEAF_STEP(m0, a0, 0);
         LEAF_STEP(m1, a1, 1);
         LEAF_STEP(m2, a2, 2);
-        LEAF_STEP(m3, a3, 3);
+        if (nv > 3)
+            LEAF_STEP(m3, a3, 3);
     }
 #undef LEAF_STEP
 #define LEAF_STORE(m, a, q)                                                                \
@@ -1184,61 +1296,56 @@ static inline __attribute__((always_inline)) void conv_leaf(const double *src,
     LEAF_STORE(m0, a0, 0);
     LEAF_STORE(m1, a1, 1);
     LEAF_STORE(m2, a2, 2);
-    LEAF_STORE(m3, a3, 3);
+    if (nv > 3)
+        LEAF_STORE(m3, a3, 3);
 #undef LEAF_STORE
 }
 
-/* All targets of one block, divide and conquer: target m of a node
- * [bl, br] with sources [il, ir] is searched over [il, ir] within its band,
- * then its argmax bounds the sources of the two halves; nodes of at most
- * LEAF_T targets are leaves, searched in full.  Depth first, left half
- * first, so the leaves come in ascending order and each one's junk lanes
- * are overwritten by the leaves after it; the inner nodes' results are
- * written last.  Lt is the kernel laid out [b][d] so a target's row is
+/* All targets of one block, divide and conquer over the tables' static
+ * tree: target m of a node [bl, br] with sources [il, ir] is searched over
+ * [il, ir] within its band, and its argmax bounds the sources of the two
+ * halves; nodes of at most LEAF_T targets are leaves, searched in full.
+ * The inner nodes run in level order (a node only reads the bounds of
+ * earlier levels), then the leaves in ascending order, so each leaf's junk
+ * lanes are overwritten by the leaves after it; the inner nodes' results
+ * are written last.  Lt is the kernel laid out [b][d] so a target's row is
  * contiguous.  best and arg hold VX__PYIN_N_BINS + LEAF_T entries. */
-static inline __attribute__((always_inline)) void conv_dc(const double *src,
-                                                          const double (*Lt)[BAND_W],
-                                                          const double *const *ksrc,
-                                                          double *best, int16_t *arg)
+static inline __attribute__((always_inline)) void conv_dc(const vx__pyin_tables *t,
+                                                          const double *src, double *best,
+                                                          int16_t *arg)
 {
-    int16_t stk[VX__PYIN_N_BINS][4];
-    int16_t node_m[VX__PYIN_N_BINS], node_a[VX__PYIN_N_BINS];
-    double node_v[VX__PYIN_N_BINS];
-    int sp = 0, nn = 0;
-    stk[0][0] = 0;
-    stk[0][1] = VX__PYIN_N_BINS - 1;
-    stk[0][2] = 0;
-    stk[0][3] = VX__PYIN_N_BINS - 1;
-    sp = 1;
-    while (sp > 0) {
-        sp--;
-        int bl = stk[sp][0], br = stk[sp][1], il = stk[sp][2], ir = stk[sp][3];
-        while (br - bl >= LEAF_T) {
-            int m = (bl + br) / 2;
-            int lo = m - VX__PYIN_BAND > il ? m - VX__PYIN_BAND : il;
-            int hi = m + VX__PYIN_BAND < ir ? m + VX__PYIN_BAND : ir;
-            const double *row = Lt[m] + VX__PYIN_BAND - m;
-            double bv;
-            int ba = range_argmax(src, row, lo, hi, &bv);
-            node_m[nn] = (int16_t)m;
-            node_v[nn] = bv;
-            node_a[nn] = (int16_t)ba;
-            nn++;
-            /* the right half later, the left half now */
-            stk[sp][0] = (int16_t)(m + 1);
-            stk[sp][1] = (int16_t)br;
-            stk[sp][2] = (int16_t)ba;
-            stk[sp][3] = (int16_t)ir;
-            sp++;
-            br = m - 1;
-            ir = ba;
-        }
-        if (bl <= br)
-            conv_leaf(src, ksrc, bl, br, il, ir, best, arg);
+    const double(*Lt)[BAND_W] = (const double(*)[BAND_W])t->lstay_t;
+    int bnd[2 + DC_MAX];
+    double node_v[DC_MAX];
+    bnd[0] = 0;
+    bnd[1] = VX__PYIN_N_BINS - 1;
+    /* level order: the nodes of one level do not depend on each other, so
+     * their searches overlap */
+    for (int k = 0; k < t->n_dc; k++) {
+        const int m = t->dc_m[k], il = bnd[t->dc_l[k]], ir = bnd[t->dc_r[k]];
+        const int blo = m - VX__PYIN_BAND > 0 ? m - VX__PYIN_BAND : 0;
+        const int bhi = m + VX__PYIN_BAND < VX__PYIN_N_BINS - 1 ? m + VX__PYIN_BAND
+                                                                 : VX__PYIN_N_BINS - 1;
+        const int lo = il > blo ? il : blo, hi = ir < bhi ? ir : bhi;
+        const double *row = Lt[m] + VX__PYIN_BAND - m;
+        /* nodes over 48 or more targets: their ranges are mostly longer */
+        if (t->dc_w[k])
+            bnd[2 + k] = node_argmax(src, row, lo, hi, bhi, &node_v[k], 48);
+        else
+            bnd[2 + k] = node_argmax(src, row, lo, hi, bhi, &node_v[k], 32);
     }
-    for (int j = 0; j < nn; j++) {
-        best[node_m[j]] = node_v[j];
-        arg[node_m[j]] = node_a[j];
+    for (int k = 0; k < t->n_lf; k++) {
+        const int bl = t->lf_bl[k], br = t->lf_br[k];
+        const int il = bnd[t->lf_l[k]], ir = bnd[t->lf_r[k]];
+        /* the splits leave 11 or 12 targets: three vectors */
+        if (br - bl < 12)
+            conv_leaf(src, t->ksrc, bl, br, il, ir, best, arg, 3);
+        else
+            conv_leaf(src, t->ksrc, bl, br, il, ir, best, arg, 4);
+    }
+    for (int k = 0; k < t->n_dc; k++) {
+        best[t->dc_m[k]] = node_v[k];
+        arg[t->dc_m[k]] = (int16_t)bnd[2 + k];
     }
 }
 
@@ -1336,7 +1443,7 @@ VX__HOT static void forward_step(vx__viterbi *v, const vx__pyin_obs *obs, uint16
      * from the exact table of the transition actually taken.  The result
      * is written as if the unvoiced source won everywhere; the voiced
      * sources and the out-of-band floor then overwrite where they win. */
-    conv_dc(U, t->lstay_t, t->ksrc, best + n, argU);
+    conv_dc(t, U, best + n, argU);
     /* best[n + b] = U[iu] + lstay_t[b][iu - b + BAND]; best[b] the same
      * source under the switch kernel.  On the way the smallest of all 798
      * values, in four lanes (min does not round: the order is free). */
@@ -1477,9 +1584,11 @@ VX__HOT static void forward_step(vx__viterbi *v, const vx__pyin_obs *obs, uint16
             const vx__v4d ubs = thv + ks, ubw = thv + kw;
             const vx__v4i c1 = h > ubs;
             vx__v4i slow = ~c1 & ((ubs >= xv) | (ubw >= xu) | (h > ninf));
-            slow |= __builtin_shuffle(slow, (vx__v4i){2, 3, 0, 1});
-            slow |= __builtin_shuffle(slow, (vx__v4i){1, 0, 3, 2});
-            if (slow[0]) {
+            /* any lane slow: the lanes ORed as scalars (shorter latency
+             * than two shuffle-and-OR steps before the branch) */
+            uint64_t sl[4];
+            memcpy(sl, &slow, sizeof sl);
+            if ((sl[0] | sl[1]) | (sl[2] | sl[3])) {
                 for (int l = 0; l < 4; l++)
                     voiced_target(t, V, sig, nsig, theta, lo_t, hi_t, hv, hw, av, best, bp, b + l);
                 continue;

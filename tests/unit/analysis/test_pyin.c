@@ -508,6 +508,62 @@ static void test_viterbi_shortcuts_match_dense(void **state)
     vx__pyin_tables_free(t);
 }
 
+/* The unvoiced block's divide and conquer (a static tree whose nodes
+ * search fixed 32- or 48-source windows widened inside their bands, longer
+ * ranges in a loop, leaves of 11 or 12 targets) against the dense decoder
+ * on observations that make the unvoiced values steep and far-moving:
+ * one or two strong candidates jumping across the whole range, voiced
+ * probabilities near 0 and 1, so the argmax offsets swing between the band
+ * edges and the node ranges cross both window sizes. */
+static void test_viterbi_jumps_match_dense(void **state)
+{
+    (void)state;
+    vx__pyin_tables *t = vx__pyin_tables_new();
+    assert_non_null(t);
+    const size_t nf = 240;
+    vx__pyin_obs *obs = malloc(nf * sizeof *obs);
+    uint16_t *got = malloc(nf * sizeof *got), *want = malloc(nf * sizeof *want);
+    assert_non_null(obs);
+    for (int seq = 0; seq < 4; seq++) {
+        for (size_t f = 0; f < nf; f++) {
+            vx__pyin_obs *o = &obs[f];
+            memset(o, 0, sizeof *o);
+            int b0 = (int)(vrand() * 399), b1 = (int)(vrand() * 399);
+            if (b1 < b0) {
+                int tb = b0;
+                b0 = b1;
+                b1 = tb;
+            }
+            o->bin[o->n] = (uint16_t)b0;
+            o->prob[o->n++] = 0.3 + 0.6 * vrand();
+            if (b1 > b0 && vrand() < 0.5) {
+                o->bin[o->n] = (uint16_t)b1;
+                o->prob[o->n++] = 0.05 * vrand();
+            }
+            double vp = 0.0;
+            for (int c = 0; c < o->n; c++)
+                vp += o->prob[c];
+            o->voiced_prob = seq & 1 ? (vp > 1.0 ? 1.0 : vp) : 0.02 * vrand();
+        }
+        vx__viterbi *v = vx__viterbi_new(t);
+        assert_non_null(v);
+        for (size_t f = 0; f < nf; f++)
+            assert_int_equal(vx__viterbi_push(v, &obs[f]), VX_OK);
+        assert_int_equal(vx__viterbi_decode(v, got), VX_OK);
+        vx__viterbi_free(v);
+        dense_viterbi(t, obs, nf, want);
+        for (size_t f = 0; f < nf; f++)
+            if (got[f] != want[f]) {
+                print_error("sequence %d frame %zu: state %u, dense %u\n", seq, f, got[f], want[f]);
+                fail();
+            }
+    }
+    free(obs);
+    free(got);
+    free(want);
+    vx__pyin_tables_free(t);
+}
+
 /* The block-assembled autocorrelation behind the CMND against a direct
  * O(n * lag) sum in double, and the batched front end against single
  * frames, bit for bit. */
@@ -758,6 +814,7 @@ int main(void)
         cmocka_unit_test(test_yin_cmnd_periodic_minimum),
         cmocka_unit_test(test_viterbi_matches_dense),
         cmocka_unit_test(test_viterbi_shortcuts_match_dense),
+        cmocka_unit_test(test_viterbi_jumps_match_dense),
         cmocka_unit_test(test_yin_blocks_match_direct_acf),
         cmocka_unit_test(test_frames_batching_and_reuse),
         cmocka_unit_test(test_misuse),
