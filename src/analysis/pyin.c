@@ -88,18 +88,39 @@
  * the previous call's last three reuses their terms: the analyser hands out
  * 16-frame chunks, which otherwise cost 19 block transforms per 16 frames.
  * The two auto-term halves of a frame's sum, (a0 + a1) and (a2 + a3), are
- * one pair sum per block, shared by the frames m and m - 2.  The CMND's
- * running sums (float32 cumsum of x^2 and of d) are inherently sequential,
- * so four consecutive frames run side by side, one per vector lane, with
- * exactly the scalar operations in each lane.  Troughs are vector compares
- * packed into bit sets.  Only troughs below thresholds[k_last] (the last
+ * one pair sum per block, shared by the frames m and m - 2.  The spectrum
+ * product P + iQ is formed eight bins at a time, split into re and im
+ * vectors by one in-lane shuffle each and put back by in-lane unpacks (no
+ * cross-lane work), and written straight into both halves of the inverse's
+ * input (the upper half reversed).  The CMND's running sums (float32 cumsum
+ * of x^2 and of d) are inherently sequential, so four consecutive frames
+ * run side by side, one per vector lane, with exactly the scalar
+ * operations in each lane; the means stay lane-major (no transposes out),
+ * and the trough tests run right there, four frames per compare, shifted
+ * into bit sets: yin[i] < yin[i-1] (lt) and yin[i] < thresholds[k_last].
+ * Without NaNs, yin[i] <= yin[i+1] is !lt[i+1], so a trough is lt[i] &
+ * ~lt[i+1] -- one compare per value and word operations per frame; a frame
+ * whose d or running sums are not all finite (its last running sum says
+ * so; only then can a mean be NaN) tests both compares per index instead.
+ * Only troughs below thresholds[k_last] (the last
  * threshold with non-zero beta mass, ~0.8) can receive threshold mass --
  * every later stretch adds w = 0 * ... = +0, which changes no sum -- so only
  * those "candidates" (typically ~9 of ~25 troughs) get kmin, stretches and
  * parabolic shifts; with none, the global minimum alone gets the no-trough
- * mass.  Not done, because not exact: the c2c inverse cannot be replaced by
+ * mass.  The stretches come from buckets by kmin (bit sets, no sort), and
+ * the Boltzmann terms go to a dense list of the active candidates in lag order,
+ * where the candidate at rank p gets w * exp_neg[p]: a contiguous vector
+ * run per stretch (a new candidate is inserted at its rank, popcount of the
+ * active ones before it), instead of one scattered update per candidate.
+ * Two prefetches pay for themselves in time though not in instructions:
+ * the next block's samples (the analyser's buffer is ~0.5 MB, so the
+ * block copy otherwise waits on memory) and the lines of the observations
+ * a batch writes (4 KB apart).
+ * Not done, because not exact: the c2c inverse cannot be replaced by
  * a c2r of P alone (FFTW's rounding of the real part depends on Q), and
- * d / (run / tau) cannot become d * tau / run or use a reciprocal.
+ * d / (run / tau) cannot become d * tau / run or use a reciprocal.  (GCC 12
+ * lowers __builtin_convertvector float -> double in the avx2 clone into
+ * halves through the stack; the element-wise CVT4 gives one vcvtps2pd.)
  */
 #include "analysis/pyin.h"
 
@@ -443,27 +464,29 @@ double vx__pyin_log_init(const vx__pyin_tables *t) { return t ? t->log_init : NA
 /* ------------------------------------------------------------------ */
 /* Lag arrays are padded to a multiple of 4 doubles (vector loops). */
 #define LAGS (VX__PYIN_MAX_PERIOD + 1)
-/* the inner lags 1..N_YIN-2 in chunks of 4, as bits of 64-bit words */
-#define IN_CHUNKS ((VX__PYIN_N_YIN - 2) / 4)
-#define IN_WORDS ((VX__PYIN_N_YIN - 2 + 63) / 64)
+/* yin_cmnd4 runs lags 0..ROW_T-1 in steps of 4 and writes the cumulative
+ * means of yin indices 0..YIN_ROW-1 (the last two are junk, never read) */
+#define ROW_T ((LAGS + 3) / 4 * 4)
+#define YIN_ROW (ROW_T - VX__PYIN_MIN_PERIOD)
+/* bit sets over the yin indices, highest bit first: index 64 w + r is bit
+ * 63 - r of word w (the order in which yin_cmnd4 shifts them in) */
+#define T_WORDS ((YIN_ROW + 63) / 64)
+/* candidates (troughs, never two adjacent: at most N_YIN / 2) as bits */
+#define CAND_WORDS ((VX__PYIN_N_YIN / 2 + 63) / 64)
 #define BIN_WORDS ((VX__PYIN_N_BINS + 1 + 63) / 64)
 typedef float vx__v4sf __attribute__((vector_size(16)));
 typedef int32_t vx__v4si __attribute__((vector_size(16)));
+typedef float vx__v8sf __attribute__((vector_size(32)));
+typedef int32_t vx__v8si __attribute__((vector_size(32)));
 typedef double vx__v4df __attribute__((vector_size(32)));
-typedef int64_t vx__v4di __attribute__((vector_size(32)));
 typedef uint64_t vx__v4du __attribute__((vector_size(32)));
-/* yin_cmnd4 runs lags 0..ROW_T-1 in steps of 4 (the rows' pad is zero) and
- * writes cumulative means up to YIN_ROW */
-#define ROW_T ((LAGS + 3) / 4 * 4)
-#define YIN_ROW (ROW_T - VX__PYIN_MIN_PERIOD)
 
 struct vx__yin {
     /* BLK_N real: block m zero-padded in in[m & 3] (the transform keeps
      * its input, so these are also the samples that yin_prime compares) */
     float *in[4];
     fftwf_complex *spec[2];     /* BLK_N/2+1: spectra of blocks m-1, m */
-    fftwf_complex *prod;        /* BLK_N: full spectrum to invert */
-    float hi[BLK_N / 2 + 1][2]; /* P + i conj(Q) at k, stored at BLK_N - k */
+    fftwf_complex *prod;        /* BLK_N (+ 4 spare): full spectrum to invert */
     fftwf_complex *out[2];      /* BLK_N: auto + i cross terms, slot m & 1 */
     fftwf_plan fwd, inv;
     /* Blocks are numbered on across calls: next_m is the next block's
@@ -477,18 +500,24 @@ struct vx__yin {
      * terms of block m with block m + 1 */
     double apair[4][LAGS];
     double cross[4][LAGS];
-    /* rows of up to four frames: 2 (r0 - r(tau)) and x[tau - 1]^2 */
-    float ebuf[4][ROW_T];  /* index 0 and the pad stay zero */
-    float sqbuf[4][ROW_T];
-    /* d(tau) and its running sum: one frame's, and four frames' (lane =
-     * frame) */
-    float dbuf[LAGS], runbuf[LAGS];
-    double yin[4][YIN_ROW];
+    /* rows of up to four frames: 2 (r0 - r(tau)); index 0 and the pad
+     * stay zero (rows of frames a batch does not have keep old values) */
+    float ebuf[4][ROW_T];
+    /* four frames' cumulative means, lane-major: yin[i][f] is frame f's
+     * value at yin index i (tau = MIN_PERIOD + i); bit sets [word][frame]
+     * of yin[i] < yin[i-1] and of yin[i] < thresholds[k_last]; fin[f]:
+     * frame f's d and running sums are all finite (no NaN among its
+     * means) */
+    double yin[YIN_ROW][4];
+    uint64_t ltw[T_WORDS][4], low[T_WORDS][4];
+    int32_t fin[4];
     /* the troughs that can get a non-zero probability, in lag order */
     int cand_idx[VX__PYIN_N_YIN];
     int cand_kmin[VX__PYIN_N_YIN];
     double cand_prob[VX__PYIN_N_YIN];
-    int order[VX__PYIN_N_YIN]; /* candidates by kmin: kmin << 9 | index */
+    /* candidates by kmin (bit c of kadd[k]: candidate c has kmin k); all
+     * zero between frames */
+    uint64_t kadd[N_THRESH + 1][CAND_WORDS];
     double bin_prob[VX__PYIN_N_BINS + 1];
     uint64_t bin_set[BIN_WORDS]; /* bins written in this frame */
 };
@@ -508,7 +537,7 @@ vx__yin *vx__yin_new(void)
         y->spec[i] = fftwf_malloc(sizeof(fftwf_complex) * (BLK_N / 2 + 1));
         ok = ok && y->out[i] && y->spec[i];
     }
-    y->prod = fftwf_malloc(sizeof(fftwf_complex) * BLK_N);
+    y->prod = fftwf_malloc(sizeof(fftwf_complex) * (BLK_N + 4));
     if (!ok || !y->prod) {
         vx__yin_free(y);
         return NULL;
@@ -542,6 +571,24 @@ void vx__yin_free(vx__yin *y)
     free(y);
 }
 
+/* P + iQ at k into w[k] and P + i conj(Q) at BLK_N - k (k > 0) from the
+ * spectra cur and prev: one bin, the reference for the vector loop. */
+static inline void yin_pq1(const fftwf_complex *cur, const fftwf_complex *prev, fftwf_complex *w,
+                           int k)
+{
+    float re = cur[k][0], im = cur[k][1];
+    float p = re * re + im * im;
+    float a = prev[k][0], b = prev[k][1];
+    float qr = a * re + b * im;
+    float qi = a * im - b * re;
+    w[k][0] = p - qi;
+    w[k][1] = qr;
+    if (k > 0 && k < BLK_N / 2) {
+        w[BLK_N - k][0] = p + qi;
+        w[BLK_N - k][1] = qr;
+    }
+}
+
 /* Block m (BLK samples at x): its samples into in[m & 3], its spectrum
  * into spec[m & 1], its lag terms into out[m & 1] and, when have_prev, the
  * pair sum of block m-1's and its auto terms into apair[(m-1) & 3] and the
@@ -555,34 +602,56 @@ VX__HOT static void yin_block(vx__yin *y, const float *x, size_t m, int have_pre
     fftwf_complex *w = y->prod;
     float *in = y->in[m & 3];
     memcpy(in, x, sizeof(float) * BLK); /* the upper half stays zero */
+    /* the next block's samples (the next call's, usually) are likely out of
+     * cache: the analyser's buffer is ~0.5 MB; ask for them now, while the
+     * transforms run (prefetches never fault, past the end neither) */
+    for (int i = 0; i < BLK; i += 64 / (int)sizeof(float))
+        __builtin_prefetch(x + BLK + i);
     fftwf_execute_dft_r2c(y->fwd, in, cur);
     if (have_prev) {
         /* P + iQ at k and P + i conj(Q) at BLK_N - k (0 < k < BLK_N / 2),
-         * Q = conj(prev) cur: sum_j prev[j] cur[j + s] */
-        for (int k = 0; k <= BLK_N / 2; k++) {
-            float re = cur[k][0], im = cur[k][1];
-            float p = re * re + im * im;
-            float a = prev[k][0], b = prev[k][1];
-            float qr = a * re + b * im;
-            float qi = a * im - b * re;
-            w[k][0] = p - qi;
-            w[k][1] = qr;
-            y->hi[k][0] = p + qi;
-            y->hi[k][1] = qr;
+         * Q = conj(prev) cur: sum_j prev[j] cur[j + s].  Eight bins at a
+         * time, each lane with yin_pq1's operations: one in-lane shuffle
+         * per vector splits the interleaved (re, im) pairs (the bins come
+         * out in the order k, k+1, k+4, k+5 | k+2, k+3, k+6, k+7, which the
+         * in-lane unpacks at the end undo), and the upper half is stored
+         * reversed (bin 0's lands in the spare w[BLK_N], which the inverse
+         * does not read). */
+        const vx__v8si sre = {0, 2, 8, 10, 4, 6, 12, 14}, sim = {1, 3, 9, 11, 5, 7, 13, 15};
+        const vx__v8si ulo = {0, 8, 1, 9, 4, 12, 5, 13}, uhi = {2, 10, 3, 11, 6, 14, 7, 15};
+        const vx__v8si rev = {6, 7, 4, 5, 2, 3, 0, 1};
+        for (int k = 0; k < BLK_N / 2; k += 8) {
+            vx__v8sf c0, c1, p0, p1;
+            memcpy(&c0, cur[k], sizeof c0);
+            memcpy(&c1, cur[k + 4], sizeof c1);
+            memcpy(&p0, prev[k], sizeof p0);
+            memcpy(&p1, prev[k + 4], sizeof p1);
+            vx__v8sf re = __builtin_shuffle(c0, c1, sre), im = __builtin_shuffle(c0, c1, sim);
+            vx__v8sf a = __builtin_shuffle(p0, p1, sre), b = __builtin_shuffle(p0, p1, sim);
+            vx__v8sf p = re * re + im * im;
+            vx__v8sf qr = a * re + b * im;
+            vx__v8sf qi = a * im - b * re;
+            vx__v8sf lr = p - qi, hr = p + qi;
+            vx__v8sf lo0 = __builtin_shuffle(lr, qr, ulo), lo1 = __builtin_shuffle(lr, qr, uhi);
+            vx__v8sf hi0 = __builtin_shuffle(__builtin_shuffle(hr, qr, ulo), rev);
+            vx__v8sf hi1 = __builtin_shuffle(__builtin_shuffle(hr, qr, uhi), rev);
+            memcpy(w[k], &lo0, sizeof lo0);
+            memcpy(w[k + 4], &lo1, sizeof lo1);
+            memcpy(w[BLK_N - k - 3], &hi0, sizeof hi0);
+            memcpy(w[BLK_N - k - 7], &hi1, sizeof hi1);
         }
+        yin_pq1(cur, prev, w, BLK_N / 2);
     } else {
         for (int k = 0; k <= BLK_N / 2; k++) {
             float re = cur[k][0], im = cur[k][1];
             float p = re * re + im * im;
             w[k][0] = p - 0.0f;
             w[k][1] = 0.0f;
-            y->hi[k][0] = p + 0.0f;
-            y->hi[k][1] = 0.0f;
+            if (k > 0 && k < BLK_N / 2) {
+                w[BLK_N - k][0] = p + 0.0f;
+                w[BLK_N - k][1] = 0.0f;
+            }
         }
-    }
-    for (int k = 1; k < BLK_N / 2; k++) {
-        w[BLK_N - k][0] = y->hi[k][0];
-        w[BLK_N - k][1] = y->hi[k][1];
     }
     fftwf_execute_dft(y->inv, w, y->out[m & 1]);
     if (have_prev) {
@@ -600,46 +669,23 @@ VX__HOT static void yin_block(vx__yin *y, const float *x, size_t m, int have_pre
 /* The frame whose first block is m, step 1: its autocorrelation (lags
  * 0..MAX_PERIOD, scaled) from the lag terms of blocks m..m+3, summed as
  * ((a0 + a1) + (a2 + a3)) + ((c0 + c1) + c2) in double, and the
- * element-wise parts of d(tau) = 2 (r0 - r(tau)) - cumsum(x^2)[tau-1]
- * (float32) into row f of ebuf and sqbuf. */
-VX__HOT static void yin_frame_rows(vx__yin *y, const float *frame, size_t m, int f)
+ * element-wise part of d(tau) = 2 (r0 - r(tau)) - cumsum(x^2)[tau-1]
+ * (float32) into row f of ebuf (yin_cmnd4 squares the samples). */
+VX__HOT static void yin_frame_rows(vx__yin *y, size_t m, int f)
 {
     const double *p0 = y->apair[m & 3], *p2 = y->apair[(m + 2) & 3];
     const double *c0 = y->cross[m & 3], *c1 = y->cross[(m + 1) & 3];
     const double *c2 = y->cross[(m + 2) & 3];
     const float scale = 1.0f / (float)BLK_N; /* a power of two: exact */
     const float r0 = (float)((p0[0] + p2[0]) + ((c0[0] + c1[0]) + c2[0])) * scale;
-    float *e = y->ebuf[f], *sq = y->sqbuf[f];
+    float *e = y->ebuf[f];
     for (int tau = 1; tau < LAGS; tau++) {
         double r = (p0[tau] + p2[tau]) + ((c0[tau] + c1[tau]) + c2[tau]);
         e[tau] = 2.0f * (r0 - (float)r * scale);
     }
-    for (int tau = 1; tau < LAGS; tau++)
-        sq[tau] = frame[tau - 1] * frame[tau - 1];
 }
 
-/* Step 2 for the frame in row f: d(tau) and the cumulative mean, a float32
- * running sum divided by tau in float64. */
-VX__HOT static void yin_cmnd1(vx__yin *y, int f, double *yin_out)
-{
-    const float *e = y->ebuf[f], *sq = y->sqbuf[f];
-    float *dbuf = y->dbuf, *runbuf = y->runbuf;
-    float cs = 0.0f;   /* cumsum(x^2)[tau-1] */
-    float run = 0.0f;  /* cumsum(d[1..tau]) */
-    for (int tau = 1; tau < LAGS; tau++) {
-        cs += sq[tau];
-        float d = e[tau] - cs;
-        run += d;
-        dbuf[tau] = d;
-        runbuf[tau] = run;
-    }
-    for (int tau = VX__PYIN_MIN_PERIOD; tau <= VX__PYIN_MAX_PERIOD; tau++) {
-        double den = (double)runbuf[tau] / (double)tau;
-        yin_out[tau - VX__PYIN_MIN_PERIOD] = (double)dbuf[tau] / (den + DBL_MIN);
-    }
-}
-
-/* 4x4 transposes (rows <-> lanes) */
+/* 4x4 transpose (rows <-> lanes) */
 static inline void tr4f(vx__v4sf *r)
 {
     const vx__v4si lo = {0, 4, 1, 5}, hi = {2, 6, 3, 7}, l2 = {0, 1, 4, 5}, h2 = {2, 3, 6, 7};
@@ -651,55 +697,94 @@ static inline void tr4f(vx__v4sf *r)
     r[3] = __builtin_shuffle(t1, t3, h2);
 }
 
-static inline void tr4d(vx__v4df *r)
-{
-    const vx__v4di lo = {0, 4, 2, 6}, hi = {1, 5, 3, 7}, l2 = {0, 1, 4, 5}, h2 = {2, 3, 6, 7};
-    vx__v4df t0 = __builtin_shuffle(r[0], r[1], lo), t1 = __builtin_shuffle(r[0], r[1], hi);
-    vx__v4df t2 = __builtin_shuffle(r[2], r[3], lo), t3 = __builtin_shuffle(r[2], r[3], hi);
-    r[0] = __builtin_shuffle(t0, t2, l2);
-    r[1] = __builtin_shuffle(t1, t3, l2);
-    r[2] = __builtin_shuffle(t0, t2, h2);
-    r[3] = __builtin_shuffle(t1, t3, h2);
-}
+/* float -> double per lane (written out: GCC 12 splits
+ * __builtin_convertvector into halves through the stack) */
+#define CVT4(v) ((vx__v4df){(v)[0], (v)[1], (v)[2], (v)[3]})
 
-/* Step 2 for the four frames in rows 0..3 at once, one frame per vector
- * lane: the two running sums are sequential in tau, so this runs four
- * chains side by side with the same operations as yin_cmnd1 in each lane
- * (rows and results go through 4x4 transposes, four lags at a time; lag 0
- * adds the rows' zero there, which leaves both sums at +0).  The
- * cumulative means go to y->yin[0..3]. */
-VX__HOT static void yin_cmnd4(vx__yin *y)
+/* Step 2 for the four frames in ebuf rows 0..3 (samples at x + f BLK), one
+ * frame per vector lane: d(tau) = e(tau) - cumsum(x^2)[tau-1] and the
+ * cumulative mean, a float32 running sum divided by tau in float64.  The
+ * running sums are sequential in tau, so the four chains run side by side
+ * with the scalar operations in each lane (rows go through 4x4
+ * transposes, four lags at a time; lag 0 adds zeros, which leaves both
+ * sums at +0).  The means stay lane-major in y->yin, and the trough tests
+ * run on them right there, four frames per compare, shifted into bit sets
+ * (see pyin_troughs): yin[i] < yin[i-1] and yin[i] < hlast. */
+VX__HOT static void yin_cmnd4(vx__yin *y, const float *x, double hlast)
 {
     vx__v4sf cs = {0.0f, 0.0f, 0.0f, 0.0f}, run = cs;
-    for (int t0 = 0; t0 < ROW_T; t0 += 4) {
-        vx__v4sf s[4], e[4], d[4], r[4];
+    /* lags 0..MIN_PERIOD-1: the running sums only */
+    for (int t0 = 0; t0 < VX__PYIN_MIN_PERIOD; t0 += 4) {
+        vx__v4sf s[4], e[4];
 #pragma GCC unroll 4
         for (int f = 0; f < 4; f++) {
-            memcpy(&s[f], &y->sqbuf[f][t0], sizeof s[f]);
+            const float *xf = x + f * BLK;
+            if (t0 == 0)
+                s[f] = (vx__v4sf){0.0f, xf[0], xf[1], xf[2]};
+            else
+                memcpy(&s[f], xf + t0 - 1, sizeof s[f]);
             memcpy(&e[f], &y->ebuf[f][t0], sizeof e[f]);
         }
         tr4f(s);
         tr4f(e);
 #pragma GCC unroll 4
         for (int j = 0; j < 4; j++) {
-            cs += s[j];
+            cs += s[j] * s[j];
+            run += e[j] - cs;
+        }
+    }
+    const vx__v4df hl = {hlast, hlast, hlast, hlast}, tiny = {DBL_MIN, DBL_MIN, DBL_MIN, DBL_MIN};
+    vx__v4df tv = {0.0, 0.0, 0.0, 0.0}, prev = tv; /* tv: t0 in every lane */
+    tv += (double)VX__PYIN_MIN_PERIOD;
+    vx__v4du alt = {0, 0, 0, 0}, alo = alt;
+    for (int t0 = VX__PYIN_MIN_PERIOD; t0 < ROW_T; t0 += 4) {
+        const int i0 = t0 - VX__PYIN_MIN_PERIOD;
+        vx__v4sf s[4], e[4], d[4], r[4];
+#pragma GCC unroll 4
+        for (int f = 0; f < 4; f++) {
+            memcpy(&s[f], x + f * BLK + t0 - 1, sizeof s[f]);
+            memcpy(&e[f], &y->ebuf[f][t0], sizeof e[f]);
+        }
+        tr4f(s);
+        tr4f(e);
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; j++) {
+            cs += s[j] * s[j];
             d[j] = e[j] - cs;
             run += d[j];
             r[j] = run;
         }
-        if (t0 < VX__PYIN_MIN_PERIOD)
-            continue;
         vx__v4df q[4];
 #pragma GCC unroll 4
         for (int j = 0; j < 4; j++) {
-            vx__v4df den = __builtin_convertvector(r[j], vx__v4df) / (double)(t0 + j);
-            q[j] = __builtin_convertvector(d[j], vx__v4df) / (den + DBL_MIN);
+            vx__v4df den = CVT4(r[j]) / (j ? tv + (double)j : tv);
+            q[j] = CVT4(d[j]) / (den + tiny);
+            memcpy(y->yin[i0 + j], &q[j], sizeof q[j]);
         }
-        tr4d(q);
+        /* shift in yin[i] < yin[i-1] and yin[i] < hlast (a true compare
+         * is all ones: a + a - m = 2 a + 1) */
 #pragma GCC unroll 4
-        for (int f = 0; f < 4; f++)
-            memcpy(&y->yin[f][t0 - VX__PYIN_MIN_PERIOD], &q[f], sizeof q[f]);
+        for (int j = 0; j < 4; j++) {
+            alt = (alt + alt) - (vx__v4du)(q[j] < (j ? q[j - 1] : prev));
+            alo = (alo + alo) - (vx__v4du)(q[j] < hl);
+        }
+        prev = q[3];
+        tv += 4.0;
+        if ((i0 & 63) == 60 || t0 + 4 == ROW_T) {
+            const int nb = (i0 & 63) + 4; /* bits in this word */
+            if (nb < 64) {
+                alt <<= 64 - nb;
+                alo <<= 64 - nb;
+            }
+            memcpy(y->ltw[i0 >> 6], &alt, sizeof alt);
+            memcpy(y->low[i0 >> 6], &alo, sizeof alo);
+            alt = alo = (vx__v4du){0, 0, 0, 0};
+        }
     }
+    /* x - x is 0 exactly when x is finite; a d or running sum that is not
+     * finite leaves the last sum infinite or NaN */
+    vx__v4si fin = (run - run) == (vx__v4sf){0.0f, 0.0f, 0.0f, 0.0f};
+    memcpy(y->fin, &fin, sizeof fin);
 }
 
 /* Makes blocks b, b+1, b+2 hold x's first three blocks and returns b:
@@ -720,13 +805,27 @@ static size_t yin_prime(vx__yin *y, const float *x)
     return nm;
 }
 
+/* Frames x + f * BLK, f < nf (1..4), of a batch whose first block is b:
+ * their last blocks, rows and cumulative means (lanes f >= nf compute
+ * junk from old rows and samples of frame 0: lane 3 reads x[0..3 BLK +
+ * MAX_PERIOD], inside frame 0's FRAME samples). */
+static void yin_batch(vx__yin *y, const float *x, size_t b, int nf, double hlast)
+{
+    _Static_assert(3 * BLK + VX__PYIN_MAX_PERIOD < VX__PYIN_FRAME, "lane 3 reads frame 0");
+    for (int f = 0; f < nf; f++) {
+        yin_block(y, x + (size_t)(f + 3) * BLK, b + (size_t)f + 3, 1);
+        y->next_m = b + (size_t)f + 4;
+        yin_frame_rows(y, b + (size_t)f, f);
+    }
+    yin_cmnd4(y, x, hlast);
+}
+
 void vx__yin_cmnd(vx__yin *y, const float *frame, double *yin_out)
 {
     size_t b = yin_prime(y, frame);
-    yin_block(y, frame + 3 * BLK, b + 3, 1);
-    y->next_m = b + 4;
-    yin_frame_rows(y, frame, b, 0);
-    yin_cmnd1(y, 0, yin_out);
+    yin_batch(y, frame, b, 1, 0.0);
+    for (int i = 0; i < VX__PYIN_N_YIN; i++)
+        yin_out[i] = y->yin[i][0];
 }
 
 /* Smallest k in 1..100 with thresholds[k] > h; 101 when none. */
@@ -734,72 +833,84 @@ static inline int first_threshold_above(const vx__pyin_tables *t, double h)
 {
     if (!(h < 1.0))
         return N_THRESH + 1; /* also NaN */
-    int k = h > 0.0 ? (int)(h * N_THRESH) : 1; /* floor, no libm call */
-    if (k < 1)
-        k = 1;
+    /* floor + 1 (no libm call), then at most a step either way */
+    int k = h > 0.0 ? (int)(h * N_THRESH) + 1 : 1;
     if (k > N_THRESH)
         k = N_THRESH;
     while (k > 1 && t->thresholds[k - 1] > h)
         k--;
-    while (k <= N_THRESH && !(t->thresholds[k] > h))
+    while (!(t->thresholds[k] > h)) /* ends: thresholds[N_THRESH] = 1 > h */
         k++;
     return k;
 }
 
-/* The troughs' probabilities: threshold prior (beta) x trough prior
- * (Boltzmann on the order of the troughs below each threshold), plus the
- * no-trough mass on the global minimum.  Troughs are util.localmin with
- * edge padding, then the is_trough[0] rule.  Only the troughs below
- * thresholds[k_last] can get any threshold mass (every later threshold
- * carries exactly zero, and adding +0 changes nothing); they are the
- * candidates (y->cand_idx, in lag order, probabilities in cand_prob), or
- * when there are none, the global minimum alone.  The inner lags' trough
- * and candidate tests are vector compares packed into bit sets (bit p for
- * lag p + 1), and the few candidates are picked out of those.  Returns the
- * number of candidates. */
-VX__HOT static int pyin_troughs(vx__yin *y, const vx__pyin_tables *t, const double *yin)
+/* The troughs' probabilities for frame f of the batch: threshold prior
+ * (beta) x trough prior (Boltzmann on the order of the troughs below each
+ * threshold), plus the no-trough mass on the global minimum.  Troughs are
+ * util.localmin with edge padding, then the is_trough[0] rule.  Only the
+ * troughs below thresholds[k_last] can get any threshold mass (every later
+ * threshold carries exactly zero, and adding +0 changes nothing); they are
+ * the candidates (y->cand_idx, in lag order, probabilities in cand_prob),
+ * or when there are none, the global minimum alone.
+ *
+ * The inner troughs i (yin[i] < yin[i-1] and yin[i] <= yin[i+1]) come
+ * from yin_cmnd4's bit set lt of yin[i] < yin[i-1]: without NaNs,
+ * yin[i] <= yin[i+1] is !(yin[i+1] < yin[i]), so the troughs are lt_i &
+ * ~lt_{i+1} -- one compare per value instead of two, and word operations
+ * here; the candidates are the troughs that are also below hlast.  A frame
+ * whose means may hold a NaN (fin[f] == 0: never for finite sums) tests
+ * both compares per index instead.  Bit sets run highest bit first
+ * (T_WORDS), so index i + 1 is one bit right of i.  Returns the number of
+ * candidates. */
+VX__HOT static int pyin_troughs(vx__yin *y, const vx__pyin_tables *t, int f)
 {
+#define YV(i) (y->yin[(i)][f])
+#define TBIT(i) (((uint64_t)1 << 63) >> ((i) & 63)) /* index i's bit in word i >> 6 */
     const int n = VX__PYIN_N_YIN;
     const double hlast = t->thr_last;
-    uint64_t tw[IN_WORDS], cw[IN_WORDS]; /* troughs, candidates */
-    const vx__v4du wbit = {1, 2, 4, 8};
-    for (int w = 0; w < IN_WORDS; w++) {
-        vx__v4du at = {0, 0, 0, 0}, ac = at;
-        int q1 = (w + 1) * 16 < IN_CHUNKS ? (w + 1) * 16 : IN_CHUNKS;
-        for (int q = w * 16; q < q1; q++) {
-            vx__v4df l, c, r;
-            memcpy(&l, yin + 4 * q, sizeof l);
-            memcpy(&c, yin + 4 * q + 1, sizeof c);
-            memcpy(&r, yin + 4 * q + 2, sizeof r);
-            vx__v4du tr = (vx__v4du)((c < l) & (c <= r)) & (wbit << (4 * (q & 15)));
-            at |= tr;
-            ac |= tr & (vx__v4du)(c < hlast);
-        }
-        tw[w] = (at[0] | at[1]) | (at[2] | at[3]);
-        cw[w] = (ac[0] | ac[1]) | (ac[2] | ac[3]);
-    }
-    const int tr0 = yin[0] < yin[1], trl = yin[n - 1] < yin[n - 2];
+    const int tr0 = YV(0) < YV(1), trl = YV(n - 1) < YV(n - 2);
+    uint64_t tw[T_WORDS], cw[T_WORDS];
     uint64_t any = (uint64_t)(tr0 | trl);
-    for (int w = 0; w < IN_WORDS; w++)
+    if (y->fin[f]) {
+        for (int w = 0; w < T_WORDS; w++) {
+            uint64_t lt = y->ltw[w][f];
+            uint64_t nx = (lt << 1) | (w + 1 < T_WORDS ? y->ltw[w + 1][f] >> 63 : 0);
+            tw[w] = lt & ~nx;
+        }
+    } else {
+        for (int w = 0; w < T_WORDS; w++)
+            tw[w] = 0;
+        for (int i = 1; i < n - 1; i++)
+            if (YV(i) < YV(i - 1) && YV(i) <= YV(i + 1))
+                tw[i >> 6] |= TBIT(i);
+    }
+    /* the inner indices 1..n-2 only */
+    tw[0] &= ~TBIT(0);
+    tw[(n - 2) >> 6] &= ~(uint64_t)0 << (63 - ((n - 2) & 63));
+    for (int w = ((n - 2) >> 6) + 1; w < T_WORDS; w++)
+        tw[w] = 0;
+    for (int w = 0; w < T_WORDS; w++) {
+        cw[w] = tw[w] & y->low[w][f];
         any |= tw[w];
+    }
 
     int nc = 0, gpos = 0;
     double hmin = INFINITY;
 #define ADD_CAND(i)                                                                                \
     do {                                                                                           \
         int idx_ = (i);                                                                            \
-        if (yin[idx_] < hmin) { /* first global minimum (see below) */                            \
-            hmin = yin[idx_];                                                                      \
+        if (YV(idx_) < hmin) { /* first global minimum (see below) */                             \
+            hmin = YV(idx_);                                                                       \
             gpos = nc;                                                                             \
         }                                                                                          \
         y->cand_idx[nc++] = idx_;                                                                  \
     } while (0)
-    if (tr0 && yin[0] < hlast)
+    if (tr0 && YV(0) < hlast)
         ADD_CAND(0);
-    for (int w = 0; w < IN_WORDS; w++)
-        for (uint64_t u = cw[w]; u; u &= u - 1)
-            ADD_CAND(w * 64 + __builtin_ctzll(u) + 1);
-    if (trl && yin[n - 1] < hlast)
+    for (int w = 0; w < T_WORDS; w++)
+        for (uint64_t u = cw[w]; u; u &= ~TBIT(__builtin_clzll(u)))
+            ADD_CAND(w * 64 + __builtin_clzll(u));
+    if (trl && YV(n - 1) < hlast)
         ADD_CAND(n - 1);
 #undef ADD_CAND
     if (any == 0)
@@ -809,19 +920,19 @@ VX__HOT static int pyin_troughs(vx__yin *y, const vx__pyin_tables *t, const doub
          * with the smallest value */
         int gidx = -1;
         if (tr0) {
-            hmin = yin[0];
+            hmin = YV(0);
             gidx = 0;
         }
-        for (int w = 0; w < IN_WORDS; w++)
-            for (uint64_t u = tw[w]; u; u &= u - 1) {
-                int idx = w * 64 + __builtin_ctzll(u) + 1;
-                if (gidx < 0 || yin[idx] < hmin) {
-                    hmin = yin[idx];
+        for (int w = 0; w < T_WORDS; w++)
+            for (uint64_t u = tw[w]; u; u &= ~TBIT(__builtin_clzll(u))) {
+                int idx = w * 64 + __builtin_clzll(u);
+                if (gidx < 0 || YV(idx) < hmin) {
+                    hmin = YV(idx);
                     gidx = idx;
                 }
             }
-        if (trl && (gidx < 0 || yin[n - 1] < hmin)) {
-            hmin = yin[n - 1];
+        if (trl && (gidx < 0 || YV(n - 1) < hmin)) {
+            hmin = YV(n - 1);
             gidx = n - 1;
         }
         y->cand_idx[0] = gidx;
@@ -831,42 +942,70 @@ VX__HOT static int pyin_troughs(vx__yin *y, const vx__pyin_tables *t, const doub
         nc = 1;
     } else {
         /* The global minimum is the first candidate with the smallest value
-         * (every other trough is >= hlast > it).  Candidates by (kmin, lag
-         * order): the set below threshold k only changes at their kmin
-         * values, so sum the beta mass over each constant stretch (up to
+         * (every other trough is >= hlast > it).  The set of candidates
+         * below threshold k only changes at their kmin values (all <=
+         * k_last), so sum the beta mass over each constant stretch (up to
          * k_last: the rest is zero) and give it to the stretch's active
-         * candidates in lag order (a bit set over the candidates). */
+         * candidates in lag order (a bit set over the candidates).  The
+         * stretches come from buckets by kmin: a bit set of the kmin values
+         * present and, per kmin, a bit set of its candidates. */
+        uint64_t kset[2] = {0, 0}; /* kmin <= N_THRESH < 128 */
         for (int c = 0; c < nc; c++) {
-            int km = first_threshold_above(t, yin[y->cand_idx[c]]);
+            int km = first_threshold_above(t, YV(y->cand_idx[c]));
             y->cand_kmin[c] = km;
-            y->cand_prob[c] = 0.0;
-            int key = km << 9 | c; /* c < 512 */
-            int q = c;
-            for (; q > 0 && y->order[q - 1] > key; q--)
-                y->order[q] = y->order[q - 1];
-            y->order[q] = key;
+            y->kadd[km][c >> 6] |= (uint64_t)1 << (c & 63);
+            kset[km >> 6] |= (uint64_t)1 << (km & 63);
         }
         const int nw = (nc + 63) / 64;
-        uint64_t act[(VX__PYIN_N_YIN + 63) / 64] = {0};
-        int na = 0, s = 0;
-        while (s < nc) {
-            const int k = y->order[s] >> 9;
-            for (; s < nc && y->order[s] >> 9 == k; s++, na++) {
-                int c = y->order[s] & 511;
-                act[c >> 6] |= (uint64_t)1 << (c & 63);
+        uint64_t act[CAND_WORDS] = {0};
+        /* The active candidates' sums, densely in lag order (acc = the
+         * final cand_prob): a new candidate goes in at its rank among the
+         * active ones (the ones behind it move up by one), and the
+         * candidate at position p gets w exp_neg[p], a contiguous run. */
+        double *acc = y->cand_prob;
+        int na = 0;
+        int k = kset[0] ? __builtin_ctzll(kset[0]) : 64 + __builtin_ctzll(kset[1]);
+        while (k <= N_THRESH) {
+            for (int wi = 0; wi < nw; wi++)
+                act[wi] |= y->kadd[k][wi];
+            /* the new ones in lag order (each sum starts at +0, as every
+             * add to it so far was +0) */
+            int below = 0; /* active candidates in the words below wi */
+            for (int wi = 0; wi < nw; wi++) {
+                for (uint64_t u = y->kadd[k][wi]; u; u &= u - 1) {
+                    const int b = __builtin_ctzll(u);
+                    const int pos = below + __builtin_popcountll(act[wi] & (((uint64_t)1 << b) - 1));
+                    int q = na; /* acc[pos..na) up by one, from the top */
+                    for (; q - pos >= 4; q -= 4) {
+                        vx__v4df v;
+                        memcpy(&v, acc + q - 4, sizeof v);
+                        memcpy(acc + q - 3, &v, sizeof v);
+                    }
+                    for (; q > pos; q--)
+                        acc[q] = acc[q - 1];
+                    acc[pos] = 0.0;
+                    na++;
+                }
+                below += __builtin_popcountll(act[wi]);
+                y->kadd[k][wi] = 0;
             }
-            int next = s < nc ? y->order[s] >> 9 : N_THRESH + 1;
-            if (next > t->k_last + 1)
-                next = t->k_last + 1;
+            kset[k >> 6] &= ~((uint64_t)1 << (k & 63));
+            int next = kset[0] ? __builtin_ctzll(kset[0])
+                               : (kset[1] ? 64 + __builtin_ctzll(kset[1]) : N_THRESH + 1);
+            int end = next > t->k_last + 1 ? t->k_last + 1 : next;
             double mass = 0.0;
-            for (int q = k; q < next; q++)
+            for (int q = k; q < end; q++)
                 mass += t->beta_probs[q - 1];
             double w = mass * t->boltz_fact[na];
-            int p = 0;
-            for (int wi = 0; wi < nw; wi++)
-                for (uint64_t u = act[wi]; u; u &= u - 1)
-                    y->cand_prob[wi * 64 + __builtin_ctzll(u)] += w * t->exp_neg[p++];
+            /* in blocks of four: the lanes past na hold junk that the next
+             * insertion overwrites (acc and exp_neg have the room) */
+            for (int p = 0; p < na; p += 4)
+                for (int l = 0; l < 4; l++)
+                    acc[p + l] += w * t->exp_neg[p + l];
+            k = next;
         }
+        /* every candidate is active by now (kmin <= k_last), so the dense
+         * order is the lag order: acc[c] is candidate c's */
     }
     {
         int below = y->cand_kmin[gpos] - 1; /* thresholds not above min */
@@ -877,13 +1016,22 @@ VX__HOT static int pyin_troughs(vx__yin *y, const vx__pyin_tables *t, const doub
     return nc;
 }
 
-/* The frame's sparse observation from the troughs.  Default ISA only: it
+/* nearbyint for |v| < 2^51 (round half to even in the default rounding
+ * mode): adding 1.5 * 2^52 leaves no fraction bits */
+static inline double round_even(double v)
+{
+    if (!(fabs(v) < 0x1p51))
+        return nearbyint(v);
+    const double big = 0x1.8p52;
+    return (v + big) - big;
+}
+
+/* Frame f's sparse observation from the troughs.  Default ISA only: it
  * calls log2 (see VX__HOT). */
-static void pyin_observe(vx__yin *y, const vx__pyin_tables *t, const double *yin,
-                         vx__pyin_obs *obs)
+static void pyin_observe(vx__yin *y, const vx__pyin_tables *t, int f, vx__pyin_obs *obs)
 {
     const int n = VX__PYIN_N_YIN;
-    const int nc = pyin_troughs(y, t, yin);
+    const int nc = pyin_troughs(y, t, f);
     obs->n = 0;
     obs->voiced_prob = 0.0;
     if (nc == 0)
@@ -901,17 +1049,19 @@ static void pyin_observe(vx__yin *y, const vx__pyin_tables *t, const double *yin
          * only the candidates' are used); edges are 0 */
         double shift = 0.0;
         if (idx > 0 && idx < n - 1) {
-            double a = yin[idx + 1] + yin[idx - 1] - 2.0 * yin[idx];
-            double b2 = (yin[idx + 1] - yin[idx - 1]) / 2.0;
+            double a = YV(idx + 1) + YV(idx - 1) - 2.0 * YV(idx);
+            double b2 = (YV(idx + 1) - YV(idx - 1)) / 2.0;
             shift = fabs(b2) < fabs(a) ? -b2 / a : 0.0;
         }
         double period = (double)(VX__PYIN_MIN_PERIOD + idx) + shift;
         double f0 = 22050.0 / period;
-        double bi = nearbyint(120.0 * log2(f0 / 50.0));
+        double bi = round_even(120.0 * log2(f0 / 50.0));
         int b = bi < 0.0 ? 0 : (bi > VX__PYIN_N_BINS ? VX__PYIN_N_BINS : (int)bi);
         y->bin_set[b >> 6] |= (uint64_t)1 << (b & 63);
         y->bin_prob[b] = p; /* p != 0 */
     }
+#undef YV
+#undef TBIT
     double vp = 0.0;
     for (int wi = 0; wi < BIN_WORDS; wi++) {
         uint64_t u = y->bin_set[wi];
@@ -943,26 +1093,20 @@ void vx__pyin_frames(vx__yin *y, const vx__pyin_tables *t, const float *x, size_
     if (n == 0)
         return;
     size_t b = yin_prime(y, x);
-    size_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        for (int f = 0; f < 4; f++) {
-            yin_block(y, x + (i + f + 3) * BLK, b + i + f + 3, 1);
-            y->next_m = b + i + f + 4;
-            yin_frame_rows(y, x + (i + f) * BLK, b + i + f, f);
+    for (size_t i = 0; i < n; i += 4) {
+        const int nf = n - i < 4 ? (int)(n - i) : 4;
+        /* the observations written below are 4 KB apart and usually out of
+         * cache: fetch their lines for writing while the transforms run */
+        for (int f = 0; f < nf; f++) {
+            __builtin_prefetch(&obs[i + f].n, 1);
+            __builtin_prefetch(&obs[i + f].prob[0], 1);
+            __builtin_prefetch(&obs[i + f].voiced_prob, 1);
         }
-        yin_cmnd4(y);
-        for (int f = 0; f < 4; f++)
-            pyin_observe(y, t, y->yin[f], &obs[i + f]);
-    }
-    for (; i < n; i++) {
-        yin_block(y, x + (i + 3) * BLK, b + i + 3, 1);
-        y->next_m = b + i + 4;
-        yin_frame_rows(y, x + i * BLK, b + i, 0);
-        yin_cmnd1(y, 0, y->yin[0]);
-        pyin_observe(y, t, y->yin[0], &obs[i]);
+        yin_batch(y, x + i * BLK, b + i, nf, t->thr_last);
+        for (int f = 0; f < nf; f++)
+            pyin_observe(y, t, f, &obs[i + f]);
     }
 }
-
 /* ------------------------------------------------------------------ */
 /* Viterbi                                                             */
 /* ------------------------------------------------------------------ */

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -711,6 +712,103 @@ static void test_frames_batching_and_reuse(void **state)
     free(buf);
 }
 
+/* Non-finite samples are reported at their exact index wherever they sit
+ * (vector body, block ends, scalar tail), in one push or after earlier
+ * pushes; the largest finite values and subnormals are accepted. */
+static void test_nonfinite_sample_index(void **state)
+{
+    (void)state;
+    enum { N = 5000 };
+    float *x = malloc(N * sizeof *x);
+    assert_non_null(x);
+    for (int i = 0; i < N; i++)
+        x[i] = (float)(0.3 * sin(0.01 * i));
+    x[10] = FLT_MAX;
+    x[11] = -FLT_MAX;
+    x[12] = FLT_MIN / 8.0f;
+    x[13] = -0.0f;
+    vx_analysis *a = NULL;
+    vx_error e;
+    assert_int_equal(vx_analyze_samples(x, N, SR, NULL, &a, &e), VX_OK);
+    vx_analysis_free(a);
+    static const size_t pos[] = {0, 7, 31, 32, 33, 2047, 2048, 2049, 4095, 4096, 4990, 4999};
+    const float bad[] = {NAN, INFINITY, -INFINITY, -NAN};
+    for (size_t p = 0; p < sizeof pos / sizeof pos[0]; p++)
+        for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++) {
+            float keep = x[pos[p]];
+            x[pos[p]] = bad[b];
+            char want[64];
+            snprintf(want, sizeof want, "sample %zu is not finite", pos[p]);
+            a = NULL;
+            assert_int_equal(vx_analyze_samples(x, N, SR, NULL, &a, &e), VX_EINVAL);
+            assert_null(a);
+            assert_non_null(strstr(e.message, want));
+            /* pushed after 1000 good samples: the index counts from the start */
+            if (pos[p] >= 1000) {
+                vx_analyzer *an = NULL;
+                assert_int_equal(vx_analyzer_new(NULL, &an, &e), VX_OK);
+                assert_int_equal(vx_analyzer_push(an, x, 1000, &e), VX_OK);
+                assert_int_equal(vx_analyzer_push(an, x + 1000, N - 1000, &e), VX_EINVAL);
+                assert_non_null(strstr(e.message, want));
+                vx_analyzer_free(an);
+            }
+            x[pos[p]] = keep;
+        }
+    free(x);
+}
+
+/* Frames with many troughs below the thresholds (more than 64
+ * candidates: several words of candidate bits), frames whose sums
+ * overflow (NaN or infinite means: the front end's exact trough path) and
+ * subnormal frames give the same bits however the frames are batched. */
+static void test_frames_many_troughs_and_overflow(void **state)
+{
+    (void)state;
+    enum { NF = 60, NX = (NF - 1) * VX__PYIN_HOP + VX__PYIN_FRAME };
+    float *x = malloc(NX * sizeof *x);
+    assert_non_null(x);
+    for (int i = 0; i < NX; i++) {
+        int kind = i / VX__PYIN_HOP / 12;
+        double t = (double)i / SR, v;
+        if (kind == 0)
+            v = 0.4 * sin(2.0 * M_PI * 4900.0 * t) + 0.001 * (vrand() - 0.5);
+        else if (kind == 1)
+            v = 1e18 * (vrand() - 0.5);
+        else if (kind == 2)
+            v = 3e16 * (vrand() - 0.5);
+        else if (kind == 3)
+            v = 1e-30 * (vrand() - 0.5);
+        else
+            v = 0.3 * sin(2.0 * M_PI * 7000.0 * t) + 0.2 * sin(2.0 * M_PI * 5100.0 * t);
+        x[i] = (float)v;
+    }
+    vx__pyin_tables *t = vx__pyin_tables_new();
+    vx__yin *y = vx__yin_new();
+    assert_non_null(t);
+    assert_non_null(y);
+    vx__pyin_obs *ref = malloc(NF * sizeof *ref), *got = malloc(NF * sizeof *got);
+    assert_non_null(ref);
+    assert_non_null(got);
+    vx__pyin_frames(y, t, x, NF, ref);
+    int most = 0;
+    for (int f = 0; f < NF; f++)
+        most = ref[f].n > most ? ref[f].n : most;
+    assert_true(most > 64);
+    for (int f = 0; f < NF; f++)
+        vx__pyin_frame(y, t, x + f * VX__PYIN_HOP, &got[f]);
+    for (int f = 0; f < NF; f++)
+        assert_obs_equal(&ref[f], &got[f]);
+    for (int f = 0; f < NF; f += 3)
+        vx__pyin_frames(y, t, x + f * VX__PYIN_HOP, NF - f < 3 ? (size_t)(NF - f) : 3, &got[f]);
+    for (int f = 0; f < NF; f++)
+        assert_obs_equal(&ref[f], &got[f]);
+    vx__yin_free(y);
+    vx__pyin_tables_free(t);
+    free(ref);
+    free(got);
+    free(x);
+}
+
 static void test_misuse(void **state)
 {
     (void)state;
@@ -818,6 +916,8 @@ int main(void)
         cmocka_unit_test(test_yin_blocks_match_direct_acf),
         cmocka_unit_test(test_frames_batching_and_reuse),
         cmocka_unit_test(test_misuse),
+        cmocka_unit_test(test_nonfinite_sample_index),
+        cmocka_unit_test(test_frames_many_troughs_and_overflow),
         cmocka_unit_test(test_json_shape),
     };
     return cmocka_run_group_tests_name("pyin", tests, NULL, NULL);
