@@ -416,6 +416,25 @@ static void dense_viterbi(const vx__pyin_tables *t, const vx__pyin_obs *obs, siz
     free(ptr);
 }
 
+/* Decodes obs with the streaming decoder and with dense_viterbi and fails
+ * on the first frame where the paths differ (got, want: nf entries). */
+static void decode_matches_dense(const vx__pyin_tables *t, const vx__pyin_obs *obs, size_t nf,
+                                 uint16_t *got, uint16_t *want, int seq)
+{
+    vx__viterbi *v = vx__viterbi_new(t);
+    assert_non_null(v);
+    for (size_t f = 0; f < nf; f++)
+        assert_int_equal(vx__viterbi_push(v, &obs[f]), VX_OK);
+    assert_int_equal(vx__viterbi_decode(v, got), VX_OK);
+    vx__viterbi_free(v);
+    dense_viterbi(t, obs, nf, want);
+    for (size_t f = 0; f < nf; f++)
+        if (got[f] != want[f]) {
+            print_error("sequence %d frame %zu: state %u, dense %u\n", seq, f, got[f], want[f]);
+            fail();
+        }
+}
+
 /* The sparse / banded decoder must give librosa's dense decoder's path on
  * random observation sequences of every regime, including exact ties and
  * frames whose unvoiced observation is the log(DBL_MIN) floor. */
@@ -438,18 +457,7 @@ static void test_viterbi_matches_dense(void **state)
             }
             random_obs(&obs[f], kind);
         }
-        vx__viterbi *v = vx__viterbi_new(t);
-        assert_non_null(v);
-        for (size_t f = 0; f < nf; f++)
-            assert_int_equal(vx__viterbi_push(v, &obs[f]), VX_OK);
-        assert_int_equal(vx__viterbi_decode(v, got), VX_OK);
-        vx__viterbi_free(v);
-        dense_viterbi(t, obs, nf, want);
-        for (size_t f = 0; f < nf; f++)
-            if (got[f] != want[f]) {
-                print_error("sequence %d frame %zu: state %u, dense %u\n", seq, f, got[f], want[f]);
-                fail();
-            }
+        decode_matches_dense(t, obs, nf, got, want, seq);
     }
     free(obs);
     free(got);
@@ -490,18 +498,7 @@ static void test_viterbi_shortcuts_match_dense(void **state)
                     obs[f].prob[j] = tp;
                 }
         }
-        vx__viterbi *v = vx__viterbi_new(t);
-        assert_non_null(v);
-        for (size_t f = 0; f < nf; f++)
-            assert_int_equal(vx__viterbi_push(v, &obs[f]), VX_OK);
-        assert_int_equal(vx__viterbi_decode(v, got), VX_OK);
-        vx__viterbi_free(v);
-        dense_viterbi(t, obs, nf, want);
-        for (size_t f = 0; f < nf; f++)
-            if (got[f] != want[f]) {
-                print_error("sequence %d frame %zu: state %u, dense %u\n", seq, f, got[f], want[f]);
-                fail();
-            }
+        decode_matches_dense(t, obs, nf, got, want, seq);
     }
     free(obs);
     free(got);
@@ -546,18 +543,7 @@ static void test_viterbi_jumps_match_dense(void **state)
                 vp += o->prob[c];
             o->voiced_prob = seq & 1 ? (vp > 1.0 ? 1.0 : vp) : 0.02 * vrand();
         }
-        vx__viterbi *v = vx__viterbi_new(t);
-        assert_non_null(v);
-        for (size_t f = 0; f < nf; f++)
-            assert_int_equal(vx__viterbi_push(v, &obs[f]), VX_OK);
-        assert_int_equal(vx__viterbi_decode(v, got), VX_OK);
-        vx__viterbi_free(v);
-        dense_viterbi(t, obs, nf, want);
-        for (size_t f = 0; f < nf; f++)
-            if (got[f] != want[f]) {
-                print_error("sequence %d frame %zu: state %u, dense %u\n", seq, f, got[f], want[f]);
-                fail();
-            }
+        decode_matches_dense(t, obs, nf, got, want, seq);
     }
     free(obs);
     free(got);
