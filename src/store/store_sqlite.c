@@ -174,6 +174,31 @@ static int exec_simple(vx__conn *c, const char *sql, vx_error *err)
     return VX_OK;
 }
 
+/* How long a connection waits for a competing one (busy_timeout, and the
+ * journal-mode switch below). */
+#define VX__SQ_BUSY_MS 5000
+
+/* PRAGMA journal_mode=WAL.  Switching a file out of rollback mode needs an
+ * exclusive lock, and SQLite returns SQLITE_BUSY at once, without calling
+ * the busy handler, when two connections race for it (several processes
+ * opening one new database): so the switch is retried here, every 5 ms, for
+ * up to VX__SQ_BUSY_MS.  Once the file is in WAL mode the pragma is a read
+ * and does not contend. */
+static int set_wal(vx__conn *c, vx_error *err)
+{
+    const struct timespec nap = {0, 5 * 1000 * 1000};
+    int rc = SQLITE_BUSY;
+    for (int waited_ms = 0;; waited_ms += 5) {
+        rc = sqlite3_exec(c->db, "PRAGMA journal_mode=WAL;", NULL, NULL, NULL);
+        if ((rc & 0xff) != SQLITE_BUSY || waited_ms >= VX__SQ_BUSY_MS)
+            break;
+        nanosleep(&nap, NULL);
+    }
+    if (rc != SQLITE_OK)
+        return map_rc(c->db, rc, "PRAGMA journal_mode=WAL;", err);
+    return VX_OK;
+}
+
 static void sq_disconnect(vx__conn *c)
 {
     if (!c)
@@ -210,11 +235,12 @@ static int sq_connect(const char *url, vx__conn **out, vx_error *err)
         return code;
     }
     sqlite3_extended_result_codes(c->db, 1);
-    sqlite3_busy_timeout(c->db, 5000);
-    const char *pragmas = memory ? "PRAGMA foreign_keys=ON;"
-                                 : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                                   " PRAGMA foreign_keys=ON;";
-    rc = exec_simple(c, pragmas, err);
+    sqlite3_busy_timeout(c->db, VX__SQ_BUSY_MS);
+    rc = memory ? VX_OK : set_wal(c, err);
+    if (rc == VX_OK)
+        rc = exec_simple(c, memory ? "PRAGMA foreign_keys=ON;"
+                                   : "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+                         err);
     if (rc != VX_OK) {
         sq_disconnect(c);
         return rc;
