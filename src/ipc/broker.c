@@ -29,9 +29,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <zmq.h>
 
 #include "core/error.h"
+#include "ipc/zmq_dl.h"
 #include "store/store.h"
 
 const double vx_broker_latency_bounds_s[VX_BROKER_LATENCY_BUCKETS] = {
@@ -280,14 +280,14 @@ static int send_to(vx_broker *b, const unsigned char *rid, size_t rid_len, const
     if (vx_proto_encode(m, tf, &hdr, &hl, err) != VX_OK)
         return -EINVAL;
     int rc = 0;
-    if (zmq_send(b->router, rid, rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
-        rc = -zmq_errno();
+    if (vx__zmq.zmq_send(b->router, rid, rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+        rc = -vx__zmq.zmq_errno();
     } else {
         /* the rest of a multipart message cannot fail once the first frame is in */
-        zmq_send(b->router, tf, sizeof tf, ZMQ_SNDMORE | ZMQ_DONTWAIT);
-        zmq_send(b->router, hdr, hl, (m->n_payload ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT);
+        vx__zmq.zmq_send(b->router, tf, sizeof tf, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+        vx__zmq.zmq_send(b->router, hdr, hl, (m->n_payload ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT);
         for (size_t i = 0; i < m->n_payload; i++)
-            zmq_send(b->router, m->payload[i].data, m->payload[i].len,
+            vx__zmq.zmq_send(b->router, m->payload[i].data, m->payload[i].len,
                      (i + 1 < m->n_payload ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT);
     }
     free(hdr);
@@ -504,13 +504,13 @@ static void timers(vx_broker *b)
 /* ------------------------------------------------------------------ */
 static void handle(vx_broker *b, const zmq_msg_t *parts, size_t n, int too_many)
 {
-    const void *rid = zmq_msg_data((zmq_msg_t *)&parts[0]);
-    size_t rid_len = zmq_msg_size((zmq_msg_t *)&parts[0]);
+    const void *rid = vx__zmq.zmq_msg_data((zmq_msg_t *)&parts[0]);
+    size_t rid_len = vx__zmq.zmq_msg_size((zmq_msg_t *)&parts[0]);
     vx_frame fr[VX_PROTO_MAX_FRAMES];
     size_t nf = 0;
     for (size_t i = 1; i < n && nf < VX_PROTO_MAX_FRAMES; i++) {
-        fr[nf].data = zmq_msg_data((zmq_msg_t *)&parts[i]);
-        fr[nf].len = zmq_msg_size((zmq_msg_t *)&parts[i]);
+        fr[nf].data = vx__zmq.zmq_msg_data((zmq_msg_t *)&parts[i]);
+        fr[nf].len = vx__zmq.zmq_msg_size((zmq_msg_t *)&parts[i]);
         nf++;
     }
     vx_msg m;
@@ -661,25 +661,25 @@ static int recv_one(vx_broker *b)
     while (more) {
         zmq_msg_t tmp;
         zmq_msg_t *dst = n < VX_PROTO_MAX_FRAMES + 1 ? &parts[n] : &tmp;
-        zmq_msg_init(dst);
+        vx__zmq.zmq_msg_init(dst);
         /* the parts of a multipart message arrive together: only the first may wait */
-        if (zmq_msg_recv(dst, b->router, n == 0 ? ZMQ_DONTWAIT : 0) < 0) {
-            zmq_msg_close(dst);
+        if (vx__zmq.zmq_msg_recv(dst, b->router, n == 0 ? ZMQ_DONTWAIT : 0) < 0) {
+            vx__zmq.zmq_msg_close(dst);
             for (size_t i = 0; i < n; i++)
-                zmq_msg_close(&parts[i]);
+                vx__zmq.zmq_msg_close(&parts[i]);
             return 0;
         }
-        more = zmq_msg_more(dst);
+        more = vx__zmq.zmq_msg_more(dst);
         if (dst == &tmp) {
             too_many = 1;
-            zmq_msg_close(&tmp);
+            vx__zmq.zmq_msg_close(&tmp);
         } else {
             n++;
         }
     }
     handle(b, parts, n, too_many);
     for (size_t i = 0; i < n; i++)
-        zmq_msg_close(&parts[i]);
+        vx__zmq.zmq_msg_close(&parts[i]);
     return 1;
 }
 
@@ -694,7 +694,7 @@ static void *io_main(void *arg)
             break;
         zmq_pollitem_t items[2] = {{b->router, 0, ZMQ_POLLIN, 0}, {NULL, b->wake[0], ZMQ_POLLIN, 0}};
         int timeout = b->o.heartbeat_ms < 100 ? b->o.heartbeat_ms : 100;
-        if (zmq_poll(items, 2, timeout) < 0 && zmq_errno() == ETERM)
+        if (vx__zmq.zmq_poll(items, 2, timeout) < 0 && vx__zmq.zmq_errno() == ETERM)
             break;
         if (items[1].revents & ZMQ_POLLIN) {
             char buf[64];
@@ -758,6 +758,8 @@ int vx_broker_new(const char *bind_endpoint, const vx_broker_opts *opts, vx_brok
     if (strncmp(bind_endpoint, "inproc://", 9) == 0 && !o.zmq_context)
         return vx__error_set(err, VX_EINVAL,
                              "broker: inproc:// needs a shared zmq_context in the options");
+    if (vx__zmq_load(err) != VX_OK)
+        return err ? err->code : VX_EUNAVAIL;
     vx_broker *b = calloc(1, sizeof *b);
     if (!b)
         return vx__error_set(err, VX_ENOMEM, "broker: out of memory");
@@ -770,7 +772,7 @@ int vx_broker_new(const char *bind_endpoint, const vx_broker_opts *opts, vx_brok
     int rc = VX_OK;
     b->ctx = o.zmq_context;
     if (!b->ctx) {
-        b->ctx = zmq_ctx_new();
+        b->ctx = vx__zmq.zmq_ctx_new();
         b->own_ctx = 1;
         if (!b->ctx) {
             rc = vx__error_set(err, VX_ENOMEM, "broker: cannot create a ZeroMQ context");
@@ -786,25 +788,25 @@ int vx_broker_new(const char *bind_endpoint, const vx_broker_opts *opts, vx_brok
         fcntl(b->wake[i], F_SETFL, fcntl(b->wake[i], F_GETFL) | O_NONBLOCK);
         fcntl(b->wake[i], F_SETFD, FD_CLOEXEC);
     }
-    b->router = zmq_socket(b->ctx, ZMQ_ROUTER);
+    b->router = vx__zmq.zmq_socket(b->ctx, ZMQ_ROUTER);
     if (!b->router) {
         rc = vx__error_set(err, VX_EIO, "broker: cannot create the ROUTER socket: %s",
-                           zmq_strerror(zmq_errno()));
+                           vx__zmq.zmq_strerror(vx__zmq.zmq_errno()));
         goto fail;
     }
     int one = 1, linger = 200;
     int64_t maxmsg = VX_PROTO_MAX_FRAME;
-    zmq_setsockopt(b->router, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
-    zmq_setsockopt(b->router, ZMQ_ROUTER_HANDOVER, &one, sizeof one);
-    zmq_setsockopt(b->router, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt(b->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
-    if (zmq_bind(b->router, bind_endpoint) != 0) {
+    vx__zmq.zmq_setsockopt(b->router, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
+    vx__zmq.zmq_setsockopt(b->router, ZMQ_ROUTER_HANDOVER, &one, sizeof one);
+    vx__zmq.zmq_setsockopt(b->router, ZMQ_LINGER, &linger, sizeof linger);
+    vx__zmq.zmq_setsockopt(b->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    if (vx__zmq.zmq_bind(b->router, bind_endpoint) != 0) {
         rc = vx__error_set(err, VX_EIO, "broker: cannot bind %s: %s", bind_endpoint,
-                           zmq_strerror(zmq_errno()));
+                           vx__zmq.zmq_strerror(vx__zmq.zmq_errno()));
         goto fail;
     }
     size_t elen = sizeof b->endpoint;
-    if (zmq_getsockopt(b->router, ZMQ_LAST_ENDPOINT, b->endpoint, &elen) != 0 || !b->endpoint[0])
+    if (vx__zmq.zmq_getsockopt(b->router, ZMQ_LAST_ENDPOINT, b->endpoint, &elen) != 0 || !b->endpoint[0])
         snprintf(b->endpoint, sizeof b->endpoint, "%s", bind_endpoint);
     b->next_hb_s = now_s() + o.heartbeat_ms / 1000.0;
     if (pthread_create(&b->thread, NULL, io_main, b) != 0) {
@@ -832,9 +834,9 @@ void vx_broker_free(vx_broker *b)
     }
     /* without the thread (failed start) nothing was ever submitted */
     if (b->router)
-        zmq_close(b->router);
+        vx__zmq.zmq_close(b->router);
     if (b->own_ctx && b->ctx)
-        zmq_ctx_term(b->ctx);
+        vx__zmq.zmq_ctx_term(b->ctx);
     for (int i = 0; i < 2; i++)
         if (b->wake[i] >= 0)
             close(b->wake[i]);

@@ -26,9 +26,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <zmq.h>
 
 #include "core/error.h"
+#include "ipc/zmq_dl.h"
 #include "store/store.h"
 
 #define HELLO_RETRY_S 0.25
@@ -120,7 +120,7 @@ static void job_free(job *j)
     if (!j)
         return;
     for (size_t i = 0; i < j->n_parts; i++)
-        zmq_msg_close(&j->parts[i]);
+        vx__zmq.zmq_msg_close(&j->parts[i]);
     free(j->args);
     free(j);
 }
@@ -246,12 +246,12 @@ static int send_msg(void *sock, const vx_msg *m, vx_error *err)
     if (vx_proto_encode(m, tf, &hdr, &hl, err) != VX_OK)
         return -1;
     int rc = 0;
-    if (zmq_send(sock, tf, sizeof tf, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+    if (vx__zmq.zmq_send(sock, tf, sizeof tf, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
         rc = 1;
     } else {
-        zmq_send(sock, hdr, hl, (m->n_payload ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT);
+        vx__zmq.zmq_send(sock, hdr, hl, (m->n_payload ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT);
         for (size_t i = 0; i < m->n_payload; i++)
-            zmq_send(sock, m->payload[i].data, m->payload[i].len,
+            vx__zmq.zmq_send(sock, m->payload[i].data, m->payload[i].len,
                      (i + 1 < m->n_payload ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT);
     }
     free(hdr);
@@ -329,7 +329,7 @@ static void on_task(vx_worker *w, vx_msg *m, zmq_msg_t *parts, size_t n)
     job *j = calloc(1, sizeof *j);
     if (!j) {
         for (size_t i = 0; i < n; i++)
-            zmq_msg_close(&parts[i]);
+            vx__zmq.zmq_msg_close(&parts[i]);
         return; /* the broker re-queues it when we are lost or times it out */
     }
     memcpy(j->task_id, m->task_id, sizeof j->task_id);
@@ -339,15 +339,15 @@ static void on_task(vx_worker *w, vx_msg *m, zmq_msg_t *parts, size_t n)
     j->args = m->body_json;
     m->body_json = NULL;
     for (size_t i = 0; i < n; i++) {
-        zmq_msg_init(&j->parts[i]);
-        zmq_msg_move(&j->parts[i], &parts[i]);
-        zmq_msg_close(&parts[i]);
+        vx__zmq.zmq_msg_init(&j->parts[i]);
+        vx__zmq.zmq_msg_move(&j->parts[i], &parts[i]);
+        vx__zmq.zmq_msg_close(&parts[i]);
     }
     j->n_parts = n;
     j->n_frames = m->n_payload;
     for (size_t i = 0; i < j->n_frames; i++) {
-        j->frames[i].data = zmq_msg_data(&j->parts[i + 2]);
-        j->frames[i].len = zmq_msg_size(&j->parts[i + 2]);
+        j->frames[i].data = vx__zmq.zmq_msg_data(&j->parts[i + 2]);
+        j->frames[i].len = vx__zmq.zmq_msg_size(&j->parts[i + 2]);
     }
     atomic_init(&j->cancelled, 0);
     j->w = w;
@@ -376,25 +376,25 @@ static int recv_one(vx_worker *w, void *sock, loop_state *ls)
     while (more) {
         zmq_msg_t tmp;
         zmq_msg_t *dst = n < VX_PROTO_MAX_FRAMES ? &parts[n] : &tmp;
-        zmq_msg_init(dst);
-        if (zmq_msg_recv(dst, sock, n == 0 ? ZMQ_DONTWAIT : 0) < 0) {
-            zmq_msg_close(dst);
+        vx__zmq.zmq_msg_init(dst);
+        if (vx__zmq.zmq_msg_recv(dst, sock, n == 0 ? ZMQ_DONTWAIT : 0) < 0) {
+            vx__zmq.zmq_msg_close(dst);
             for (size_t i = 0; i < n; i++)
-                zmq_msg_close(&parts[i]);
+                vx__zmq.zmq_msg_close(&parts[i]);
             return 0;
         }
-        more = zmq_msg_more(dst);
+        more = vx__zmq.zmq_msg_more(dst);
         if (dst == &tmp) {
             too_many = 1;
-            zmq_msg_close(&tmp);
+            vx__zmq.zmq_msg_close(&tmp);
         } else {
             n++;
         }
     }
     vx_frame fr[VX_PROTO_MAX_FRAMES];
     for (size_t i = 0; i < n; i++) {
-        fr[i].data = zmq_msg_data(&parts[i]);
-        fr[i].len = zmq_msg_size(&parts[i]);
+        fr[i].data = vx__zmq.zmq_msg_data(&parts[i]);
+        fr[i].len = vx__zmq.zmq_msg_size(&parts[i]);
     }
     vx_msg m;
     int rc = too_many ? VX_ELIMIT : vx_proto_decode(fr, n, &m, NULL);
@@ -434,7 +434,7 @@ static int recv_one(vx_worker *w, void *sock, loop_state *ls)
         ls->last_recv = now_s();
     }
     for (size_t i = 0; i < n; i++)
-        zmq_msg_close(&parts[i]);
+        vx__zmq.zmq_msg_close(&parts[i]);
     return 1;
 }
 
@@ -457,26 +457,26 @@ int vx_worker_run_until_stopped(vx_worker *w, vx_error *err)
     int expected = 0;
     if (!atomic_compare_exchange_strong(&w->running, &expected, 1))
         return vx__error_set(err, VX_EINVAL, "worker: already running");
-    void *sock = zmq_socket(w->ctx, ZMQ_DEALER);
+    void *sock = vx__zmq.zmq_socket(w->ctx, ZMQ_DEALER);
     if (!sock) {
         atomic_store(&w->running, 0);
         return vx__error_set(err, VX_EIO, "worker: cannot create the DEALER socket: %s",
-                             zmq_strerror(zmq_errno()));
+                             vx__zmq.zmq_strerror(vx__zmq.zmq_errno()));
     }
     int one = 1, linger = 1000, ivl = 100, ivl_max = 1000;
     int64_t maxmsg = VX_PROTO_MAX_FRAME;
-    zmq_setsockopt(sock, ZMQ_ROUTING_ID, w->id, strlen(w->id));
-    zmq_setsockopt(sock, ZMQ_IMMEDIATE, &one, sizeof one);
-    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt(sock, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
-    zmq_setsockopt(sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max);
-    zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
-    if (zmq_connect(sock, w->endpoint) != 0) {
-        int e = zmq_errno();
-        zmq_close(sock);
+    vx__zmq.zmq_setsockopt(sock, ZMQ_ROUTING_ID, w->id, strlen(w->id));
+    vx__zmq.zmq_setsockopt(sock, ZMQ_IMMEDIATE, &one, sizeof one);
+    vx__zmq.zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
+    vx__zmq.zmq_setsockopt(sock, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
+    vx__zmq.zmq_setsockopt(sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max);
+    vx__zmq.zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    if (vx__zmq.zmq_connect(sock, w->endpoint) != 0) {
+        int e = vx__zmq.zmq_errno();
+        vx__zmq.zmq_close(sock);
         atomic_store(&w->running, 0);
         return vx__error_set(err, VX_EIO, "worker: cannot connect to %s: %s", w->endpoint,
-                             zmq_strerror(e));
+                             vx__zmq.zmq_strerror(e));
     }
     pthread_t *th = calloc((size_t)w->threads, sizeof *th);
     int started = 0;
@@ -524,7 +524,7 @@ int vx_worker_run_until_stopped(vx_worker *w, vx_error *err)
 
         zmq_pollitem_t items[2] = {{sock, 0, ZMQ_POLLIN, 0}, {NULL, w->wake[0], ZMQ_POLLIN, 0}};
         int timeout = w->hb_ms < 100 ? w->hb_ms : 100;
-        if (zmq_poll(items, 2, timeout) < 0 && zmq_errno() == ETERM)
+        if (vx__zmq.zmq_poll(items, 2, timeout) < 0 && vx__zmq.zmq_errno() == ETERM)
             break;
         if (items[1].revents & ZMQ_POLLIN) {
             char buf[64];
@@ -570,7 +570,7 @@ int vx_worker_run_until_stopped(vx_worker *w, vx_error *err)
         free(o);
         o = n;
     }
-    zmq_close(sock);
+    vx__zmq.zmq_close(sock);
     atomic_store(&w->running, 0);
     return rc;
 }
@@ -614,6 +614,8 @@ int vx_worker_new_opts(const char *connect_endpoint, const vx_worker_opts *opts,
                              "worker: heartbeat_ms 10..60000 <= heartbeat_timeout_ms <= 600000");
     if (o.worker_id && !vx_proto_id_valid(o.worker_id))
         return vx__error_set(err, VX_EINVAL, "worker: worker_id must be 1..64 of [A-Za-z0-9._:-]");
+    if (vx__zmq_load(err) != VX_OK)
+        return err ? err->code : VX_EUNAVAIL;
     vx_worker *w = calloc(1, sizeof *w);
     if (!w)
         return vx__error_set(err, VX_ENOMEM, "worker: out of memory");
@@ -640,7 +642,7 @@ int vx_worker_new_opts(const char *connect_endpoint, const vx_worker_opts *opts,
     pthread_cond_init(&w->cv, NULL);
     w->ctx = o.zmq_context;
     if (!w->ctx) {
-        w->ctx = zmq_ctx_new();
+        w->ctx = vx__zmq.zmq_ctx_new();
         w->own_ctx = 1;
     }
     if (!w->ctx || pipe(w->wake) != 0) {
@@ -696,7 +698,7 @@ void vx_worker_free(vx_worker *w)
     if (w->bg_started)
         pthread_join(w->bg, NULL);
     if (w->own_ctx && w->ctx)
-        zmq_ctx_term(w->ctx);
+        vx__zmq.zmq_ctx_term(w->ctx);
     for (int i = 0; i < 2; i++)
         if (w->wake[i] >= 0)
             close(w->wake[i]);

@@ -19,7 +19,6 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <sodium.h>
-#include <zmq.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -31,8 +30,19 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "ipc/zmq_dl.h"
 #include "net/ratelimit.h"
 #include "net/server_internal.h"
+
+/* libmicrohttpd (and the GnuTLS it brings) is loaded when a server starts
+ * (core/dynlib.h), not at every start of the CLI. */
+#define VX_MHD_SYMS(X)                                                          \
+    X(MHD_add_response_header) X(MHD_create_post_processor)                    \
+    X(MHD_create_response_from_buffer) X(MHD_destroy_post_processor)           \
+    X(MHD_destroy_response) X(MHD_get_daemon_info)                             \
+    X(MHD_lookup_connection_value) X(MHD_post_process) X(MHD_queue_response)   \
+    X(MHD_quiesce_daemon) X(MHD_start_daemon) X(MHD_stop_daemon)
+VX__DYNLIB_TABLE(mhd, VX_MHD_SYMS, VX_SONAME_MHD);
 
 double vx__now_s(void)
 {
@@ -191,7 +201,7 @@ int vx__store_fail(vx_server *s, vx__resp *rs, const char *op, const vx_error *e
 /* ------------------------------------------------------------------ */
 const char *vx__query(vx__req *rq, const char *key)
 {
-    return MHD_lookup_connection_value((struct MHD_Connection *)rq->conn, MHD_GET_ARGUMENT_KIND,
+    return mhd.MHD_lookup_connection_value((struct MHD_Connection *)rq->conn, MHD_GET_ARGUMENT_KIND,
                                        key);
 }
 
@@ -288,12 +298,12 @@ int vx__req_parts(vx__req *rq, vx__resp *rs)
                          rq->content_type[0] ? rq->content_type : "(none)");
     part_ctx pc = {rq, 0, 0};
     struct MHD_PostProcessor *pp =
-        MHD_create_post_processor((struct MHD_Connection *)rq->conn, 64 * 1024, part_iter, &pc);
+        mhd.MHD_create_post_processor((struct MHD_Connection *)rq->conn, 64 * 1024, part_iter, &pc);
     if (!pp)
         return vx__error(rs, 400, "Content-Type",
                          "multipart/form-data without a usable boundary parameter");
-    enum MHD_Result r = MHD_post_process(pp, rq->body, rq->body_len);
-    MHD_destroy_post_processor(pp);
+    enum MHD_Result r = mhd.MHD_post_process(pp, rq->body, rq->body_len);
+    mhd.MHD_destroy_post_processor(pp);
     if (pc.overflow)
         return vx__error(rs, 400, "body", "too many multipart fields (at most %d)", VX__MAX_PARTS);
     if (r != MHD_YES)
@@ -467,16 +477,16 @@ static void record(vx_server *s, const char *route_label, const char *method, in
 static enum MHD_Result send_resp(struct MHD_Connection *c, vx__resp *rs)
 {
     struct MHD_Response *r =
-        MHD_create_response_from_buffer(rs->len, rs->body, MHD_RESPMEM_MUST_FREE);
+        mhd.MHD_create_response_from_buffer(rs->len, rs->body, MHD_RESPMEM_MUST_FREE);
     if (!r)
         return MHD_NO;
     rs->body = NULL;
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, rs->content_type);
-    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    mhd.MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, rs->content_type);
+    mhd.MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     for (int i = 0; i < rs->n_headers; i++)
-        MHD_add_response_header(r, rs->headers[i][0], rs->headers[i][1]);
-    enum MHD_Result ret = MHD_queue_response(c, (unsigned)rs->status, r);
-    MHD_destroy_response(r);
+        mhd.MHD_add_response_header(r, rs->headers[i][0], rs->headers[i][1]);
+    enum MHD_Result ret = mhd.MHD_queue_response(c, (unsigned)rs->status, r);
+    mhd.MHD_destroy_response(r);
     return ret;
 }
 
@@ -551,7 +561,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         s->in_flight++;
         cc->late = s->stopping;
         pthread_mutex_unlock(&s->lock);
-        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+        const char *cl = mhd.MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                      MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl) {
             char *end = NULL;
@@ -607,7 +617,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         rq.method = method;
         /* the path without the query string (MHD already split it off) */
         rq.path = url;
-        const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+        const char *ct = mhd.MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                      MHD_HTTP_HEADER_CONTENT_TYPE);
         rq.content_type = ct ? ct : "";
         rq.conn = c;
@@ -618,7 +628,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         cc->body[cc->len] = '\0';
         rq.body = cc->body;
         rq.body_len = cc->len;
-        const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+        const char *auth = mhd.MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                        MHD_HTTP_HEADER_AUTHORIZATION);
         if (cc->late) {
             vx__header(&rs, "Retry-After", "5");
@@ -771,7 +781,10 @@ static int start_workers(vx_server *s, vx_error *err)
         if (s->o.inproc_workers < 1 || s->o.inproc_workers > 64)
             return vx__error_set(err, VX_EINVAL, "inproc workers %d out of range 1..64",
                                  s->o.inproc_workers);
-        s->zmq_ctx = zmq_ctx_new();
+        int lrc = vx__zmq_load(err);
+        if (lrc != VX_OK)
+            return lrc;
+        s->zmq_ctx = vx__zmq.zmq_ctx_new();
         if (!s->zmq_ctx)
             return vx__error_set(err, VX_ENOMEM, "cannot create a ZeroMQ context");
         bo.zmq_context = s->zmq_ctx;
@@ -821,7 +834,7 @@ static void stop_workers(vx_server *s)
     vx__workctx_free(s->inproc_ctx);
     s->inproc_ctx = NULL;
     if (s->zmq_ctx) {
-        zmq_ctx_term(s->zmq_ctx);
+        vx__zmq.zmq_ctx_term(s->zmq_ctx);
         s->zmq_ctx = NULL;
     }
 }
@@ -858,6 +871,11 @@ int vx_server_start(const vx_server_opts *opts, vx_server **out, vx_error *err)
     vx__error_clear(err);
     if (!out)
         return vx__error_set(err, VX_EINVAL, "vx_server_start: NULL argument");
+    {
+        int lrc = VX__DYNLIB_LOAD(mhd, err);
+        if (lrc != VX_OK)
+            return lrc;
+    }
     vx_server_opts o;
     vx_server_opts_init(&o);
     if (opts)
@@ -963,7 +981,7 @@ int vx_server_start(const vx_server_opts *opts, vx_server **out, vx_error *err)
     if ((rc = vx__jobs_start(s, err)) != VX_OK)
         goto fail;
 
-    struct MHD_Daemon *d = MHD_start_daemon(
+    struct MHD_Daemon *d = mhd.MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME,
         (uint16_t)o.port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)o.http_threads, MHD_OPTION_NOTIFY_COMPLETED,
@@ -976,7 +994,7 @@ int vx_server_start(const vx_server_opts *opts, vx_server **out, vx_error *err)
         goto fail;
     }
     s->daemon = d;
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    const union MHD_DaemonInfo *di = mhd.MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
     s->port = di ? di->port : o.port;
     *out = s;
     return VX_OK;
@@ -996,7 +1014,7 @@ void vx_server_stop(vx_server *s)
         return;
     struct MHD_Daemon *d = s->daemon;
     if (d)
-        MHD_quiesce_daemon(d);
+        mhd.MHD_quiesce_daemon(d);
     pthread_mutex_lock(&s->lock);
     s->stopping = 1;
     struct timespec until;
@@ -1008,6 +1026,6 @@ void vx_server_stop(vx_server *s)
     }
     pthread_mutex_unlock(&s->lock);
     if (d)
-        MHD_stop_daemon(d);
+        mhd.MHD_stop_daemon(d);
     server_free(s);
 }

@@ -24,8 +24,37 @@
 
 #include <libpq-fe.h>
 
+#include "core/dynlib.h"
 #include "core/error.h"
 #include "store/store_internal.h"
+
+/* libpq is loaded on first connect (core/dynlib.h): the analysis CLI never
+ * needs it nor the TLS/Kerberos/LDAP libraries it brings. */
+#define VX_PQ_SYMS(X)                                                          \
+    X(PQclear) \
+    X(PQcmdTuples) \
+    X(PQconnectdbParams) \
+    X(PQconninfoFree) \
+    X(PQconninfoParse) \
+    X(PQerrorMessage) \
+    X(PQexec) \
+    X(PQexecParams) \
+    X(PQfinish) \
+    X(PQfreemem) \
+    X(PQftype) \
+    X(PQgetisnull) \
+    X(PQgetlength) \
+    X(PQgetvalue) \
+    X(PQnfields) \
+    X(PQntuples) \
+    X(PQreset) \
+    X(PQresultErrorField) \
+    X(PQresultStatus) \
+    X(PQsetNoticeProcessor) \
+    X(PQstatus) \
+    X(PQtransactionStatus) \
+    X(PQunescapeBytea)
+VX__DYNLIB_TABLE(pq, VX_PQ_SYMS, VX_SONAME_PQ);
 
 #define MAX_PARAMS 16
 #define BYTEA_OID 17
@@ -120,10 +149,10 @@ static void trim_copy(char *dst, size_t cap, const char *msg)
 static int map_error(vx__conn *c, const PGresult *res, vx_error *err)
 {
     char msg[200];
-    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-    const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-    trim_copy(msg, sizeof msg, primary ? primary : PQerrorMessage(c->pg));
-    if (PQstatus(c->pg) != CONNECTION_OK)
+    const char *state = res ? pq.PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *primary = res ? pq.PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    trim_copy(msg, sizeof msg, primary ? primary : pq.PQerrorMessage(c->pg));
+    if (pq.PQstatus(c->pg) != CONNECTION_OK)
         return vx__error_set(err, VX_EUNAVAIL, "postgresql: connection lost: %s", msg);
     if (state) {
         if (strcmp(state, "23505") == 0)
@@ -152,22 +181,24 @@ static void pg_disconnect(vx__conn *c)
 {
     if (!c)
         return;
-    PQfinish(c->pg);
+    pq.PQfinish(c->pg);
     free(c);
 }
 
 static int pg_connect(const char *url, vx__conn **out, vx_error *err)
 {
     *out = NULL;
+    if (VX__DYNLIB_LOAD(pq, err) != VX_OK)
+        return err ? err->code : VX_EUNAVAIL;
     char *perr = NULL;
-    PQconninfoOption *opts = PQconninfoParse(url, &perr);
+    PQconninfoOption *opts = pq.PQconninfoParse(url, &perr);
     if (!opts) {
         char msg[200];
         trim_copy(msg, sizeof msg, perr ? perr : "out of memory");
-        PQfreemem(perr);
+        pq.PQfreemem(perr);
         return vx__error_set(err, VX_EINVAL, "store url: %s", msg);
     }
-    PQconninfoFree(opts);
+    pq.PQconninfoFree(opts);
     vx__conn *c = calloc(1, sizeof *c);
     if (!c)
         return vx__error_set(err, VX_ENOMEM, "postgresql: out of memory");
@@ -176,33 +207,33 @@ static int pg_connect(const char *url, vx__conn **out, vx_error *err)
                                 "keepalives_interval", "keepalives_count", "application_name",
                                 "dbname", NULL};
     const char *const vals[] = {"5", "1", "30", "10", "3", "voxclone", url, NULL};
-    c->pg = PQconnectdbParams(keys, vals, 1);
+    c->pg = pq.PQconnectdbParams(keys, vals, 1);
     if (!c->pg) {
         free(c);
         return vx__error_set(err, VX_ENOMEM, "postgresql: out of memory");
     }
-    if (PQstatus(c->pg) != CONNECTION_OK) {
+    if (pq.PQstatus(c->pg) != CONNECTION_OK) {
         char msg[200];
-        trim_copy(msg, sizeof msg, PQerrorMessage(c->pg));
+        trim_copy(msg, sizeof msg, pq.PQerrorMessage(c->pg));
         pg_disconnect(c);
         return vx__error_set(err, VX_EUNAVAIL, "postgresql: cannot connect: %s", msg);
     }
-    PQsetNoticeProcessor(c->pg, no_notices, NULL);
+    pq.PQsetNoticeProcessor(c->pg, no_notices, NULL);
     *out = c;
     return VX_OK;
 }
 
 static int pg_healthy(vx__conn *c)
 {
-    return PQstatus(c->pg) == CONNECTION_OK;
+    return pq.PQstatus(c->pg) == CONNECTION_OK;
 }
 
 static int pg_reset(vx__conn *c, vx_error *err)
 {
-    PQreset(c->pg);
-    if (PQstatus(c->pg) != CONNECTION_OK) {
+    pq.PQreset(c->pg);
+    if (pq.PQstatus(c->pg) != CONNECTION_OK) {
         char msg[200];
-        trim_copy(msg, sizeof msg, PQerrorMessage(c->pg));
+        trim_copy(msg, sizeof msg, pq.PQerrorMessage(c->pg));
         return vx__error_set(err, VX_EUNAVAIL, "postgresql: server unreachable: %s", msg);
     }
     return VX_OK;
@@ -218,7 +249,7 @@ static size_t pg_max_conns(const char *url)
 
 static int copy_result(const PGresult *r, vx__res *res, vx_error *err)
 {
-    size_t nrows = (size_t)PQntuples(r), ncols = (size_t)PQnfields(r);
+    size_t nrows = (size_t)pq.PQntuples(r), ncols = (size_t)pq.PQnfields(r);
     int rc = VX_OK;
     if (nrows && ncols) {
         rc = vx__res_alloc(res, nrows, ncols, err);
@@ -228,18 +259,18 @@ static int copy_result(const PGresult *r, vx__res *res, vx_error *err)
     res->nrows = nrows;
     res->ncols = ncols;
     for (size_t j = 0; j < ncols && rc == VX_OK; j++) {
-        int bytea = PQftype(r, (int)j) == BYTEA_OID;
+        int bytea = pq.PQftype(r, (int)j) == BYTEA_OID;
         for (size_t i = 0; i < nrows && rc == VX_OK; i++) {
             vx__cell *cell = &res->cells[i * ncols + j];
-            if (PQgetisnull(r, (int)i, (int)j)) {
+            if (pq.PQgetisnull(r, (int)i, (int)j)) {
                 cell->null = 1;
                 continue;
             }
-            const char *v = PQgetvalue(r, (int)i, (int)j);
+            const char *v = pq.PQgetvalue(r, (int)i, (int)j);
             unsigned char *bin = NULL;
-            size_t len = (size_t)PQgetlength(r, (int)i, (int)j);
+            size_t len = (size_t)pq.PQgetlength(r, (int)i, (int)j);
             if (bytea) {
-                bin = PQunescapeBytea((const unsigned char *)v, &len);
+                bin = pq.PQunescapeBytea((const unsigned char *)v, &len);
                 if (!bin) {
                     rc = vx__error_set(err, VX_ENOMEM, "postgresql: out of memory");
                     break;
@@ -249,7 +280,7 @@ static int copy_result(const PGresult *r, vx__res *res, vx_error *err)
             cell->kind = bytea ? VX__V_BLOB : VX__V_TEXT;
             cell->data = malloc(len + 1);
             if (!cell->data) {
-                PQfreemem(bin);
+                pq.PQfreemem(bin);
                 rc = vx__error_set(err, VX_ENOMEM, "postgresql: out of memory");
                 break;
             }
@@ -257,10 +288,10 @@ static int copy_result(const PGresult *r, vx__res *res, vx_error *err)
                 memcpy(cell->data, v, len);
             cell->data[len] = '\0';
             cell->len = len;
-            PQfreemem(bin);
+            pq.PQfreemem(bin);
         }
     }
-    const char *ct = PQcmdTuples((PGresult *)r);
+    const char *ct = pq.PQcmdTuples((PGresult *)r);
     res->changes = ct && ct[0] ? strtoll(ct, NULL, 10) : 0;
     if (rc != VX_OK)
         vx__res_clear(res);
@@ -302,24 +333,24 @@ static int pg_exec(vx__conn *c, const char *sql, const vx__val *p, size_t n, vx_
             break;
         }
     }
-    PGresult *r = PQexecParams(c->pg, sql, (int)n, NULL, values, lengths, formats, 0);
-    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    PGresult *r = pq.PQexecParams(c->pg, sql, (int)n, NULL, values, lengths, formats, 0);
+    ExecStatusType st = r ? pq.PQresultStatus(r) : PGRES_FATAL_ERROR;
     int rc;
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
         rc = res ? copy_result(r, res, err) : VX_OK;
     else
         rc = map_error(c, r, err);
-    PQclear(r);
+    pq.PQclear(r);
     return rc;
 }
 
 /* multi-statement scripts without parameters (migrations) */
 static int exec_script(vx__conn *c, const char *sql, vx_error *err)
 {
-    PGresult *r = PQexec(c->pg, sql);
-    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    PGresult *r = pq.PQexec(c->pg, sql);
+    ExecStatusType st = r ? pq.PQresultStatus(r) : PGRES_FATAL_ERROR;
     int rc = (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) ? VX_OK : map_error(c, r, err);
-    PQclear(r);
+    pq.PQclear(r);
     return rc;
 }
 
@@ -337,18 +368,18 @@ static int pg_begin(vx__conn *c, vx__tx_mode mode, vx_error *err)
 
 static void pg_rollback(vx__conn *c)
 {
-    if (PQstatus(c->pg) == CONNECTION_OK && PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+    if (pq.PQstatus(c->pg) == CONNECTION_OK && pq.PQtransactionStatus(c->pg) != PQTRANS_IDLE)
         pg_exec(c, "ROLLBACK", NULL, 0, NULL, NULL);
 }
 
 static int pg_commit(vx__conn *c, vx_error *err)
 {
-    PGTransactionStatusType ts = PQtransactionStatus(c->pg);
+    PGTransactionStatusType ts = pq.PQtransactionStatus(c->pg);
     if (ts == PQTRANS_IDLE)
         return VX_OK;
     if (ts != PQTRANS_INTRANS) {
         pg_rollback(c);
-        if (PQstatus(c->pg) != CONNECTION_OK)
+        if (pq.PQstatus(c->pg) != CONNECTION_OK)
             return vx__error_set(err, VX_EUNAVAIL, "postgresql: connection lost");
         return vx__error_set(err, VX_EIO, "postgresql: transaction failed; rolled back");
     }
@@ -402,7 +433,7 @@ static int pg_migrate(vx__conn *c, vx_error *err)
     if (rc != VX_OK)
         return rc;
     rc = migrate_locked(c, err);
-    if (PQstatus(c->pg) == CONNECTION_OK)
+    if (pq.PQstatus(c->pg) == CONNECTION_OK)
         pg_exec(c, "SELECT pg_advisory_unlock(" MIGRATION_LOCK_KEY ")", NULL, 0, NULL, NULL);
     return rc;
 }

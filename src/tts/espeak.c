@@ -72,10 +72,23 @@
 #include <espeak-ng/speak_lib.h>
 #include <mecab.h>
 
+#include "core/dynlib.h"
 #include "core/error.h"
 #include "tts/engine_private.h"
 #include "tts/espeak_zygote.h"
 #include "tts/tts_internal.h"
+
+/* espeak-ng (with PulseAudio, ALSA ... behind libpcaudio) is loaded only in
+ * the synthesis server process, MeCab only for Japanese text with kanji
+ * (core/dynlib.h): the library's own process maps neither. */
+#define VX_ESPEAK_SYMS(X)                                                       \
+    X(espeak_Info) X(espeak_Initialize) X(espeak_SetParameter)                 \
+    X(espeak_SetSynthCallback) X(espeak_SetVoiceByFile) X(espeak_Synchronize)  \
+    X(espeak_Synth)
+VX__DYNLIB_TABLE(esp, VX_ESPEAK_SYMS, VX_SONAME_ESPEAK);
+
+#define VX_MECAB_SYMS(X) X(mecab_new2) X(mecab_sparse_tonode) X(mecab_strerror)
+VX__DYNLIB_TABLE(mcb, VX_MECAB_SYMS, VX_SONAME_MECAB);
 
 #define KLATT_VARIANT 3
 /* lowest base pitch written to the voice file (see the DESIGN note) */
@@ -187,7 +200,8 @@ static mecab_t *g_mecab;
 
 static void mecab_init_once(void)
 {
-    g_mecab = mecab_new2("");
+    if (VX__DYNLIB_LOAD(mcb, NULL) == VX_OK)
+        g_mecab = mcb.mecab_new2("");
 }
 
 typedef struct sbuf {
@@ -246,9 +260,9 @@ int vx__ja_to_kana(const char *text, char **out, vx_error *err)
                              "the IPA dictionary, package mecab-ipadic-utf8) is not available: "
                              "write the text in kana");
     pthread_mutex_lock(&g_mecab_lock);
-    node = mecab_sparse_tonode(g_mecab, text);
+    node = mcb.mecab_sparse_tonode(g_mecab, text);
     if (!node) {
-        rc = vx__error_set(err, VX_EINTERNAL, "ja: MeCab failed: %s", mecab_strerror(g_mecab));
+        rc = vx__error_set(err, VX_EINTERNAL, "ja: MeCab failed: %s", mcb.mecab_strerror(g_mecab));
     }
     for (; rc == VX_OK && node; node = node->next) {
         const char *f;
@@ -319,16 +333,21 @@ static int g_espeak_rate = -1;
 void vx__espeak_zygote_init(vx__zyg_info *info)
 {
     const char *path = NULL;
+    vx_error e;
     memset(info, 0, sizeof *info);
-    g_espeak_rate = espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, NULL,
+    if (VX__DYNLIB_LOAD(esp, &e) != VX_OK) {
+        snprintf(info->data_dir, sizeof info->data_dir, "%s", e.message); /* the reason */
+        return;
+    }
+    g_espeak_rate = esp.espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, NULL,
                                       espeakINITIALIZE_DONT_EXIT);
     info->rate_hz = g_espeak_rate;
     if (g_espeak_rate <= 0)
         return;
-    espeak_Info(&path);
+    esp.espeak_Info(&path);
     if (path)
         snprintf(info->data_dir, sizeof info->data_dir, "%s", path);
-    espeak_SetSynthCallback(synth_cb);
+    esp.espeak_SetSynthCallback(synth_cb);
 }
 
 /* Reads <data>/lang/<rel> (a few hundred bytes). */
@@ -415,7 +434,7 @@ static int load_voice(const char *text, size_t n, vx_error *err)
         rmdir(dir);
         return rc;
     }
-    e = espeak_SetVoiceByFile(path);
+    e = esp.espeak_SetVoiceByFile(path);
     unlink(path);
     rmdir(dir);
     if (e != EE_OK)
@@ -536,17 +555,17 @@ static void worker_main(int fd, const char *voice_text, size_t voice_len, const 
     memset(&h, 0, sizeof h);
     h.rc = load_voice(voice_text, voice_len, &e);
     if (h.rc == VX_OK) {
-        espeak_SetParameter(espeakRATE, wpm, 0);
-        espeak_SetParameter(espeakVOLUME, 100, 0);
-        espeak_SetParameter(espeakPITCH, 50, 0);
-        espeak_SetParameter(espeakRANGE, 50, 0);
-        espeak_SetParameter(espeakWORDGAP, 0, 0);
-        espeak_SetParameter(espeakCAPITALS, 0, 0);
-        espeak_SetParameter(espeakPUNCTUATION, espeakPUNCT_NONE, 0);
+        esp.espeak_SetParameter(espeakRATE, wpm, 0);
+        esp.espeak_SetParameter(espeakVOLUME, 100, 0);
+        esp.espeak_SetParameter(espeakPITCH, 50, 0);
+        esp.espeak_SetParameter(espeakRANGE, 50, 0);
+        esp.espeak_SetParameter(espeakWORDGAP, 0, 0);
+        esp.espeak_SetParameter(espeakCAPITALS, 0, 0);
+        esp.espeak_SetParameter(espeakPUNCTUATION, espeakPUNCT_NONE, 0);
         srand(seed);
-        er = espeak_Synth(say, strlen(say) + 1, 0, POS_CHARACTER, 0, espeakCHARS_UTF8, NULL, &col);
+        er = esp.espeak_Synth(say, strlen(say) + 1, 0, POS_CHARACTER, 0, espeakCHARS_UTF8, NULL, &col);
         if (er == EE_OK)
-            espeak_Synchronize();
+            esp.espeak_Synchronize();
         if (col.oom)
             h.rc = vx__error_set(&e, VX_ENOMEM, "espeak-ng: out of memory");
         else if (er != EE_OK)

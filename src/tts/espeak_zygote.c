@@ -500,8 +500,10 @@ static int zyg_confirm(zproc *z, int *spoke, vx_error *err)
         h.info.data_dir[sizeof h.info.data_dir - 1] = '\0';
         z->info = h.info;
         if (h.info.rate_hz <= 0)
-            rc = vx__error_set(err, VX_EINTERNAL,
-                               "espeak-ng could not be initialised (is espeak-ng-data installed?)");
+            rc = h.info.data_dir[0]
+                     ? vx__error_set(err, VX_EUNAVAIL, "espeak-ng: %s", h.info.data_dir)
+                     : vx__error_set(err, VX_EINTERNAL, "espeak-ng could not be initialised "
+                                                        "(is espeak-ng-data installed?)");
     } else {
         rc = vx__error_set(err, VX_EINTERNAL,
                            "espeak-ng: the synthesis server process (pid %ld, %s) %s",

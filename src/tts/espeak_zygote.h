@@ -21,7 +21,8 @@
 /** What the zygote reports once espeak-ng is initialised. */
 typedef struct vx__zyg_info {
     int32_t rate_hz;                 /**< espeak-ng's output rate; <= 0: init failed */
-    char data_dir[VX__ZYG_DATA_MAX]; /**< espeak-ng-data directory */
+    char data_dir[VX__ZYG_DATA_MAX]; /**< espeak-ng-data directory; when rate_hz <= 0,
+                                          empty or why espeak-ng could not be loaded */
 } vx__zyg_info;
 
 /* ---- caller side (any thread of the library's process) ----------------- */

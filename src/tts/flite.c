@@ -35,27 +35,55 @@
 
 #include <flite/flite.h>
 
+#include "core/dynlib.h"
 #include "core/error.h"
 #include "tts/engine_private.h"
 #include "tts/tts_internal.h"
 
-cst_voice *register_cmu_us_slt(const char *voxdir);
-cst_voice *register_cmu_us_rms(const char *voxdir);
-cst_voice *register_cmu_us_awb(const char *voxdir);
-cst_voice *register_cmu_us_kal16(const char *voxdir);
+/* flite and its voices are loaded on first synthesis (core/dynlib.h), so
+ * the CLI's other commands do not map and relocate their large tables. */
+#define VX_FLITE_SYMS(X)                                                        \
+    X(flite_init) X(flite_text_to_wave) X(delete_wave) X(feat_set_float) X(cst_errjmp)
+VX__DYNLIB_TABLE(fl, VX_FLITE_SYMS, VX_SONAME_FLITE);
+
+/* One voice per library, each with its register function. */
+typedef cst_voice *(*register_fn)(const char *voxdir);
+static struct {
+    vx__dynlib lib;
+    const char *symbol;
+    register_fn reg;
+} g_voice_libs[] = {
+    {VX__DYNLIB_INIT(VX_SONAME_FLITE_SLT), "register_cmu_us_slt", NULL},
+    {VX__DYNLIB_INIT(VX_SONAME_FLITE_RMS), "register_cmu_us_rms", NULL},
+    {VX__DYNLIB_INIT(VX_SONAME_FLITE_AWB), "register_cmu_us_awb", NULL},
+    {VX__DYNLIB_INIT(VX_SONAME_FLITE_KAL), "register_cmu_us_kal16", NULL},
+};
+
+/* The voice of g_voice_libs[i], or NULL when its library cannot be loaded. */
+static cst_voice *load_voice(size_t i, vx_error *err)
+{
+    if (vx__dynlib_load(&g_voice_libs[i].lib, &g_voice_libs[i].symbol, 1,
+                        (void **)(void *)&g_voice_libs[i].reg, err) != VX_OK)
+        return NULL;
+    return g_voice_libs[i].reg(NULL);
+}
 
 #define MALE_RMS_MAX_HZ 115.0
 
 static pthread_once_t g_flite_once = PTHREAD_ONCE_INIT;
 static cst_voice *g_slt, *g_rms, *g_awb, *g_kal;
 
+static vx_error g_flite_error; /* why no voice could be registered */
+
 static void flite_init_once(void)
 {
-    flite_init();
-    g_slt = register_cmu_us_slt(NULL);
-    g_rms = register_cmu_us_rms(NULL);
-    g_awb = register_cmu_us_awb(NULL);
-    g_kal = register_cmu_us_kal16(NULL);
+    if (VX__DYNLIB_LOAD(fl, &g_flite_error) != VX_OK)
+        return;
+    fl.flite_init();
+    g_slt = load_voice(0, &g_flite_error);
+    g_rms = load_voice(1, &g_flite_error);
+    g_awb = load_voice(2, &g_flite_error);
+    g_kal = load_voice(3, &g_flite_error);
 }
 
 static int flite_supports(const char *lang)
@@ -83,15 +111,15 @@ static cst_voice *pick_voice(const vx__voice_fit *c)
 static cst_wave *guarded_synth(const char *text, cst_voice *v, int *failed)
 {
     jmp_buf env;
-    jmp_buf *volatile saved = cst_errjmp;
+    jmp_buf *volatile saved = *fl.cst_errjmp;
     cst_wave *volatile w = NULL;
     *failed = 0;
-    cst_errjmp = &env;
+    *fl.cst_errjmp = &env;
     if (setjmp(env) == 0)
-        w = flite_text_to_wave(text, v);
+        w = fl.flite_text_to_wave(text, v);
     else
         *failed = 1;
-    cst_errjmp = saved;
+    *fl.cst_errjmp = saved;
     return w;
 }
 
@@ -117,11 +145,12 @@ static int flite_synth(const char *lang, const char *text, const vx__voice_fit *
     v = pick_voice(fit); /* from the fit, not the varied command: stable per voice */
     if (!v) {
         vx__synth_unlock();
-        return vx__error_set(err, VX_EINTERNAL, "flite: no voice could be registered");
+        return vx__error_set(err, VX_EUNAVAIL, "flite: no voice could be registered%s%s",
+                             g_flite_error.message[0] ? ": " : "", g_flite_error.message);
     }
-    feat_set_float(v->features, "int_f0_target_mean", (float)cmd.pitch_hz);
-    feat_set_float(v->features, "int_f0_target_stddev", (float)sd);
-    feat_set_float(v->features, "duration_stretch", (float)(1.0 / cmd.rate_ratio));
+    fl.feat_set_float(v->features, "int_f0_target_mean", (float)cmd.pitch_hz);
+    fl.feat_set_float(v->features, "int_f0_target_stddev", (float)sd);
+    fl.feat_set_float(v->features, "duration_stretch", (float)(1.0 / cmd.rate_ratio));
     srand(vx__srand_seed(seed));
     w = guarded_synth(text, v, &failed);
     if (failed || !w) {
@@ -131,7 +160,7 @@ static int flite_synth(const char *lang, const char *text, const vx__voice_fit *
     n = w->num_samples > 0 ? (size_t)w->num_samples : 0;
     out->x = malloc((n ? n : 1) * sizeof *out->x);
     if (!out->x) {
-        delete_wave(w);
+        fl.delete_wave(w);
         vx__synth_unlock();
         return vx__error_set(err, VX_ENOMEM, "flite: out of memory");
     }
@@ -139,7 +168,7 @@ static int flite_synth(const char *lang, const char *text, const vx__voice_fit *
         out->x[i] = (float)w->samples[i] / 32768.0f;
     out->n = n;
     out->rate_hz = w->sample_rate;
-    delete_wave(w);
+    fl.delete_wave(w);
     vx__synth_unlock();
     return VX_OK;
 }

@@ -28,6 +28,13 @@ check "version" bash -c "'$bin' version | grep -q voxclone"
 "$bin" bogus >/dev/null 2>"$tmp/err"; check "unknown command exits 2" test $? -eq 2
 check "unknown command message" grep -q "unknown command" "$tmp/err"
 
+# analysis needs none of the server/TTS libraries: they are dlopen'ed on first
+# use (src/core/dynlib.h), so `analyze` must not map them at all
+LD_DEBUG=files "$bin" analyze --json "$tmp/voice.wav" 2>"$tmp/ldfiles" >/dev/null
+check "analyze loads libsndfile" grep -q "file=libsndfile" "$tmp/ldfiles"
+check "analyze maps no server/TTS library" \
+  bash -c "! grep -E 'file=lib(pq|zmq|microhttpd|espeak-ng|flite|mecab)' '$tmp/ldfiles'"
+
 out=$("$bin" analyze "$tmp/voice.wav"); check "summary exit 0" test $? -eq 0
 check "summary names voice type" bash -c "echo '$out' | grep -q 'Low (male)'"
 

@@ -5,10 +5,12 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <pthread.h>
+#include <math.h>
 #include <string.h>
 
 #include <cmocka.h>
 
+#include "core/dynlib.h"
 #include "core/error.h"
 #include "core/fftw_lock.h"
 #include "voxclone/voxclone.h"
@@ -88,19 +90,118 @@ static void *plan_thread(void *arg)
     return (void *)vx__fftwf_plan_shared_r2c(512);
 }
 
+/* Runs fn in n threads at once (n <= 8); got[i] is what thread i returned. */
+static void run_threads(void *(*fn)(void *), int n, void **got)
+{
+    pthread_t th[8];
+    assert_true(n <= 8);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, fn, NULL), 0);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(pthread_join(th[i], &got[i]), 0);
+}
+
 /* Threads asking for the same new shape at once all get the one plan. */
 static void test_shared_plans_threads(void **state)
 {
     (void)state;
-    pthread_t th[4];
     void *got[4];
-    for (int i = 0; i < 4; i++)
-        assert_int_equal(pthread_create(&th[i], NULL, plan_thread, NULL), 0);
-    for (int i = 0; i < 4; i++)
-        assert_int_equal(pthread_join(th[i], &got[i]), 0);
+    run_threads(plan_thread, 4, got);
     assert_non_null(got[0]);
     for (int i = 1; i < 4; i++)
         assert_ptr_equal(got[i], got[0]);
+}
+
+/* ---- core/dynlib: optional libraries loaded on first use ---------------- */
+
+static vx__dynlib g_libm = VX__DYNLIB_INIT("libm.so.6");
+static struct {
+    double (*cos)(double);
+    double (*sqrt)(double);
+} g_m;
+static const char *const g_m_names[] = {"cos", "sqrt"};
+
+static void test_dynlib_loads_and_fills_table(void **state)
+{
+    (void)state;
+    vx_error e;
+    assert_false(vx__dynlib_loaded(&g_libm));
+    assert_int_equal(vx__dynlib_load(&g_libm, g_m_names, 2, (void **)(void *)&g_m, &e), VX_OK);
+    assert_true(vx__dynlib_loaded(&g_libm));
+    assert_non_null(g_m.cos);
+    assert_true(g_m.cos(0.0) == 1.0);
+    assert_true(g_m.sqrt(16.0) == 4.0);
+    /* loaded once: a second call is a no-op and succeeds */
+    g_m.cos = NULL;
+    assert_int_equal(vx__dynlib_load(&g_libm, g_m_names, 2, (void **)(void *)&g_m, NULL), VX_OK);
+    assert_null(g_m.cos);
+}
+
+static void test_dynlib_missing_library_is_clear_and_sticky(void **state)
+{
+    (void)state;
+    static vx__dynlib lib = VX__DYNLIB_INIT("libvoxclone-no-such-library.so.9");
+    void *p = NULL;
+    const char *const names[] = {"anything"};
+    vx_error e;
+    assert_int_equal(vx__dynlib_load(&lib, names, 1, &p, &e), VX_EUNAVAIL);
+    assert_int_equal(e.code, VX_EUNAVAIL);
+    assert_non_null(strstr(e.message, "cannot load libvoxclone-no-such-library.so.9"));
+    assert_false(vx__dynlib_loaded(&lib));
+    vx_error e2;
+    assert_int_equal(vx__dynlib_load(&lib, names, 1, &p, &e2), VX_EUNAVAIL);
+    assert_string_equal(e2.message, e.message);
+    assert_int_equal(vx__dynlib_load(&lib, names, 1, &p, NULL), VX_EUNAVAIL);
+    assert_null(p);
+}
+
+static void test_dynlib_missing_symbol(void **state)
+{
+    (void)state;
+    static vx__dynlib lib = VX__DYNLIB_INIT("libm.so.6");
+    void *slots[2] = {NULL, NULL};
+    const char *const names[] = {"cos", "vx_no_such_symbol_in_libm"};
+    vx_error e;
+    assert_int_equal(vx__dynlib_load(&lib, names, 2, slots, &e), VX_EUNAVAIL);
+    assert_non_null(strstr(e.message, "libm.so.6 has no symbol vx_no_such_symbol_in_libm"));
+    assert_false(vx__dynlib_loaded(&lib));
+    assert_null(slots[1]);
+}
+
+static void test_dynlib_argument_misuse(void **state)
+{
+    (void)state;
+    static vx__dynlib nameless = VX__DYNLIB_INIT(NULL);
+    vx_error e;
+    void *slot = NULL;
+    assert_int_equal(vx__dynlib_load(NULL, NULL, 0, NULL, &e), VX_EINVAL);
+    assert_int_equal(vx__dynlib_load(&nameless, NULL, 0, NULL, &e), VX_EINVAL);
+    assert_int_equal(vx__dynlib_load(&g_libm, NULL, 1, &slot, &e), VX_EINVAL);
+    assert_int_equal(vx__dynlib_load(&g_libm, g_m_names, 1, NULL, &e), VX_EINVAL);
+    assert_int_equal(e.code, VX_EINVAL);
+    assert_false(vx__dynlib_loaded(NULL));
+}
+
+static vx__dynlib g_race = VX__DYNLIB_INIT("libm.so.6");
+static double (*g_race_floor)(double);
+static const char *const g_race_names[] = {"floor"};
+
+static void *load_thread(void *arg)
+{
+    (void)arg;
+    if (vx__dynlib_load(&g_race, g_race_names, 1, (void **)(void *)&g_race_floor, NULL) != VX_OK)
+        return NULL;
+    /* whoever sees "loaded" sees the filled table */
+    return g_race_floor(2.5) == 2.0 ? (void *)1 : NULL;
+}
+
+static void test_dynlib_threads(void **state)
+{
+    (void)state;
+    void *ok[8];
+    run_threads(load_thread, 8, ok);
+    for (int i = 0; i < 8; i++)
+        assert_non_null(ok[i]);
 }
 
 int main(void)
@@ -110,6 +211,11 @@ int main(void)
         cmocka_unit_test(test_error_set_truncates_and_returns_code),
         cmocka_unit_test(test_shared_plans),
         cmocka_unit_test(test_shared_plans_threads),
+        cmocka_unit_test(test_dynlib_loads_and_fills_table),
+        cmocka_unit_test(test_dynlib_missing_library_is_clear_and_sticky),
+        cmocka_unit_test(test_dynlib_missing_symbol),
+        cmocka_unit_test(test_dynlib_argument_misuse),
+        cmocka_unit_test(test_dynlib_threads),
     };
     return cmocka_run_group_tests_name("core", tests, NULL, NULL);
 }
