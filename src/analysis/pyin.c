@@ -300,22 +300,50 @@ vx__pyin_tables *vx__pyin_tables_new(void)
     const double p_stay = 1.0 - SWITCH_PROB;
     const double p_switch = (1.0 - p_stay) / 1.0;
     double row[VX__PYIN_N_BINS];
+    /* An entry depends only on |d| and the row sum s, and most rows share
+     * their sum (all interior rows, and many mirrored edge rows), so the
+     * logs are computed once per distinct s (by bits: the same inputs to
+     * log, the same results) -- 4x fewer log calls at set-up. */
+    enum { MAX_SUMS = 2 * VX__PYIN_BAND + 2 };
+    double sums[MAX_SUMS];
+    double (*memo)[2][VX__PYIN_BAND + 1] = malloc(sizeof(double[MAX_SUMS][2][VX__PYIN_BAND + 1]));
+    int n_sums = 0;
+    if (!memo) {
+        free(t);
+        return NULL;
+    }
     for (int i = 0; i < VX__PYIN_N_BINS; i++) {
-        for (int j = 0; j < VX__PYIN_N_BINS; j++) {
-            int d = abs(i - j);
-            row[j] = d <= VX__PYIN_BAND ? (double)(2 * (VX__PYIN_BAND + 1 - d)) / (double)(BAND_W + 1) : 0.0;
-        }
+        memset(row, 0, sizeof row);
+        for (int j = i - VX__PYIN_BAND; j <= i + VX__PYIN_BAND; j++)
+            if (j >= 0 && j < VX__PYIN_N_BINS)
+                row[j] = (double)(2 * (VX__PYIN_BAND + 1 - abs(i - j))) / (double)(BAND_W + 1);
         double s = np_sum(row, VX__PYIN_N_BINS);
+        int m = 0;
+        while (m < n_sums && memcmp(&sums[m], &s, sizeof s) != 0)
+            m++;
+        if (m == n_sums) {
+            if (n_sums == MAX_SUMS) { /* cannot happen: at most 2 * BAND + 1 sums */
+                free(memo);
+                free(t);
+                return NULL;
+            }
+            sums[n_sums++] = s;
+            for (int ad = 0; ad <= VX__PYIN_BAND; ad++) {
+                double tr = (double)(2 * (VX__PYIN_BAND + 1 - ad)) / (double)(BAND_W + 1) / s;
+                memo[m][0][ad] = log(p_stay * tr + DBL_MIN);
+                memo[m][1][ad] = log(p_switch * tr + DBL_MIN);
+            }
+        }
         /* source i = target b + d */
         for (int d = -VX__PYIN_BAND; d <= VX__PYIN_BAND; d++) {
             int b = i - d;
             if (b < 0 || b >= VX__PYIN_N_BINS)
                 continue;
-            double tr = row[b] / s;
-            t->lstay_t[b][d + VX__PYIN_BAND] = log(p_stay * tr + DBL_MIN);
-            t->lswitch_t[b][d + VX__PYIN_BAND] = log(p_switch * tr + DBL_MIN);
+            t->lstay_t[b][d + VX__PYIN_BAND] = memo[m][0][abs(d)];
+            t->lswitch_t[b][d + VX__PYIN_BAND] = memo[m][1][abs(d)];
         }
     }
+    free(memo);
     t->kmax_all = -INFINITY;
     for (int b = 0; b < VX__PYIN_N_BINS; b++) {
         double ks = -INFINITY, kw = -INFINITY;
