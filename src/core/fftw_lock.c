@@ -10,7 +10,10 @@
  * shape and the arrays' alignment, never on their contents, so one plan per
  * shape serves every caller: callers run it with the new-array execute
  * functions (thread-safe) on fftwf_malloc'd buffers, which have the
- * alignment of the scratch arrays the plan was made on.  The results are the
+ * alignment of the scratch arrays the plan was made on.  The first use of
+ * the lock imports the wisdom the build recorded for the analysis's shapes
+ * (scripts/fftw-wisdom-gen.c), so even the first plan of a process skips
+ * most of FFTW's planner.  The results are the
  * same bits as with a private plan of the same shape.  Plans and scratch
  * arrays stay allocated for the process's lifetime (a fixed handful, held by
  * static pointers, so leak checkers see them as reachable).
@@ -22,7 +25,30 @@
 
 static pthread_mutex_t vx__fftw_mutex = PTHREAD_MUTEX_INITIALIZER;
 
-void vx__fftw_lock(void) { pthread_mutex_lock(&vx__fftw_mutex); }
+#ifdef VX_HAVE_FFTW_WISDOM
+#include "fftw_wisdom.inc" /* the build's wisdom (scripts/fftw-wisdom-gen.c) */
+#endif
+static int vx__wisdom_state; /* 0 not tried, 1 imported, -1 rejected or none */
+
+void vx__fftw_lock(void)
+{
+    pthread_mutex_lock(&vx__fftw_mutex);
+    if (!vx__wisdom_state) {
+#ifdef VX_HAVE_FFTW_WISDOM
+        vx__wisdom_state = fftwf_import_wisdom_from_string(vx__fftw_wisdom) ? 1 : -1;
+#else
+        vx__wisdom_state = -1;
+#endif
+    }
+}
+
+int vx__fftw_wisdom_imported(void)
+{
+    vx__fftw_lock();
+    int s = vx__wisdom_state;
+    vx__fftw_unlock();
+    return s == 1;
+}
 void vx__fftw_unlock(void) { pthread_mutex_unlock(&vx__fftw_mutex); }
 
 enum { VX__PLAN_R2C, VX__PLAN_C2C_FWD, VX__PLAN_C2C_BWD };

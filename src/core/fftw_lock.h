@@ -13,8 +13,14 @@
 
 #include <fftw3.h>
 
+/** The planner lock.  Its first use in a process imports the FFTW wisdom
+ *  the build recorded (see fftw_lock.c). */
 void vx__fftw_lock(void);
 void vx__fftw_unlock(void);
+
+/** 1 when the build's wisdom was accepted by the FFTW in use, else 0 (not
+ *  built in, or rejected: planning then works as without it). */
+int vx__fftw_wisdom_imported(void);
 
 /** A shared FFTW_ESTIMATE plan for an out-of-place single-precision real-to-
  *  complex transform of n points (n >= 1), or NULL when out of memory or when

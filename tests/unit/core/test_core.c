@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <pthread.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -13,6 +14,8 @@
 #include "core/dynlib.h"
 #include "core/error.h"
 #include "core/fftw_lock.h"
+#include "analysis/pyin.h"
+#include "analysis/spectral.h"
 #include "voxclone/voxclone.h"
 
 static void test_strerror_names(void **state)
@@ -82,6 +85,59 @@ static void test_shared_plans(void **state)
     fftwf_free(in);
     fftwf_free(o1);
     fftwf_free(o2);
+}
+
+/* The build's FFTW wisdom (scripts/fftw-wisdom-gen.c) is accepted, and the
+ * plans made with it are the plans FFTW makes without it: same algorithm
+ * (fftwf_sprint_plan), same bits, for each of the analysis's shapes. */
+static void check_wisdom_plan(int kind, int n)
+{
+    fftwf_plan shared = kind == 0 ? vx__fftwf_plan_shared_r2c(n)
+                                  : vx__fftwf_plan_shared_c2c(n, FFTW_BACKWARD);
+    assert_non_null(shared);
+    float *in = fftwf_alloc_real((size_t)2 * n);
+    fftwf_complex *o1 = fftwf_alloc_complex((size_t)n), *o2 = fftwf_alloc_complex((size_t)n);
+    assert_true(in && o1 && o2);
+    for (int i = 0; i < 2 * n; i++)
+        in[i] = (float)((i * 7919) % 1009) / 504.5f - 1.0f;
+    vx__fftw_lock();
+    char *with = fftwf_sprint_plan(shared);
+    fftwf_forget_wisdom(); /* from here on, plans are made from scratch */
+    fftwf_plan own = kind == 0 ? fftwf_plan_dft_r2c_1d(n, in, o1, FFTW_ESTIMATE)
+                               : fftwf_plan_dft_1d(n, (fftwf_complex *)in, o1, FFTW_BACKWARD,
+                                                   FFTW_ESTIMATE);
+    char *without = own ? fftwf_sprint_plan(own) : NULL;
+    vx__fftw_unlock();
+    assert_non_null(own);
+    assert_string_equal(with, without);
+    fftwf_execute(own);
+    if (kind == 0)
+        fftwf_execute_dft_r2c(shared, in, o2);
+    else
+        fftwf_execute_dft(shared, (fftwf_complex *)in, o2);
+    size_t nout = kind == 0 ? (size_t)n / 2 + 1 : (size_t)n;
+    assert_memory_equal(o1, o2, nout * sizeof *o1);
+    vx__fftw_lock();
+    fftwf_destroy_plan(own);
+    vx__fftw_unlock();
+    free(with);
+    free(without);
+    fftwf_free(in);
+    fftwf_free(o1);
+    fftwf_free(o2);
+}
+
+static void test_fftw_wisdom(void **state)
+{
+    (void)state;
+    assert_true(vx__fftw_wisdom_imported());
+    /* all three planned while the wisdom is loaded (each check forgets it) */
+    assert_non_null(vx__fftwf_plan_shared_r2c(VX__N_FFT));
+    assert_non_null(vx__fftwf_plan_shared_r2c(2 * VX__PYIN_HOP));
+    assert_non_null(vx__fftwf_plan_shared_c2c(2 * VX__PYIN_HOP, FFTW_BACKWARD));
+    check_wisdom_plan(0, VX__N_FFT);
+    check_wisdom_plan(0, 2 * VX__PYIN_HOP);
+    check_wisdom_plan(1, 2 * VX__PYIN_HOP);
 }
 
 static void *plan_thread(void *arg)
@@ -211,6 +267,7 @@ int main(void)
         cmocka_unit_test(test_error_set_truncates_and_returns_code),
         cmocka_unit_test(test_shared_plans),
         cmocka_unit_test(test_shared_plans_threads),
+        cmocka_unit_test(test_fftw_wisdom),
         cmocka_unit_test(test_dynlib_loads_and_fills_table),
         cmocka_unit_test(test_dynlib_missing_library_is_clear_and_sticky),
         cmocka_unit_test(test_dynlib_missing_symbol),
