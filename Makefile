@@ -1,12 +1,13 @@
 # Top-level driver for CMake + ctest.
 #   make        build everything (CLI at build/voxclone)
 #   make run    install deps, build, run the CLI demo (see README)
-#   make test   install deps, build with -Werror, run ctest; then ASan+UBSan build + ctest
+#   make test   install deps, build with -Werror, run ctest; then ASan+UBSan build + ctest;
+#               then the libFuzzer targets built with clang, each run for a bounded time
 #   make bench  run the benchmarks (bench/)
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps run test test-release test-asan bench clean fuzz
+.PHONY: all deps run test test-release test-asan test-fuzz bench clean fuzz
 
 all:
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -18,7 +19,7 @@ deps:
 run: deps all
 	@bash scripts/run.sh $(BUILD)/voxclone
 
-test: deps test-release test-asan
+test: deps test-release test-asan test-fuzz
 
 test-release:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DVX_WERROR=ON >/dev/null
@@ -36,6 +37,23 @@ bench: all
 fuzz:
 	CC=clang cmake -S . -B $(BUILD)-fuzz -DVX_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build $(BUILD)-fuzz -j $(JOBS)
+
+# Builds the fuzz targets with clang (the only clang build: it also keeps the
+# code portable to clang) and runs each for FUZZ_SECONDS on a scratch copy
+# of its committed corpus; a crash fails the target.
+FUZZ_SECONDS ?= 20
+test-fuzz:
+	CC=clang cmake -S . -B $(BUILD)-fuzz -DVX_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD)-fuzz -j $(JOBS) --target fuzz_decode fuzz_protocol
+	@set -e; for t in decode protocol; do \
+	  tmp=$$(mktemp -d); \
+	  echo "fuzz_$$t: $(FUZZ_SECONDS) s from tests/fuzz/corpus/$$t"; \
+	  ./$(BUILD)-fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	    -print_final_stats=1 $$tmp tests/fuzz/corpus/$$t 2>$$tmp.log || { tail -40 $$tmp.log; exit 1; }; \
+	  grep -E "stat::number_of_executed_units|stat::peak_rss_mb" $$tmp.log | sed "s/^/  fuzz_$$t /"; \
+	  echo "  fuzz_$$t: no crash"; \
+	  rm -rf $$tmp $$tmp.log; \
+	done
 
 clean:
 	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz

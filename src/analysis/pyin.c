@@ -505,7 +505,6 @@ double vx__pyin_log_init(const vx__pyin_tables *t) { return t ? t->log_init : NA
 typedef float vx__v4sf __attribute__((vector_size(16)));
 typedef int32_t vx__v4si __attribute__((vector_size(16)));
 typedef float vx__v8sf __attribute__((vector_size(32)));
-typedef int32_t vx__v8si __attribute__((vector_size(32)));
 typedef double vx__v4df __attribute__((vector_size(32)));
 typedef uint64_t vx__v4du __attribute__((vector_size(32)));
 
@@ -645,29 +644,41 @@ VX__HOT static void yin_block(vx__yin *y, const float *x, size_t m, int have_pre
          * in-lane unpacks at the end undo), and the upper half is stored
          * reversed (bin 0's lands in the spare w[BLK_N], which the inverse
          * does not read). */
-        const vx__v8si sre = {0, 2, 8, 10, 4, 6, 12, 14}, sim = {1, 3, 9, 11, 5, 7, 13, 15};
-        const vx__v8si ulo = {0, 8, 1, 9, 4, 12, 5, 13}, uhi = {2, 10, 3, 11, 6, 14, 7, 15};
-        const vx__v8si rev = {6, 7, 4, 5, 2, 3, 0, 1};
+        /* (__builtin_shufflevector: GCC >= 12 and clang) */
+#define SRE 0, 2, 8, 10, 4, 6, 12, 14
+#define SIM 1, 3, 9, 11, 5, 7, 13, 15
+#define ULO 0, 8, 1, 9, 4, 12, 5, 13
+#define UHI 2, 10, 3, 11, 6, 14, 7, 15
+#define REV 6, 7, 4, 5, 2, 3, 0, 1
         for (int k = 0; k < BLK_N / 2; k += 8) {
             vx__v8sf c0, c1, p0, p1;
             memcpy(&c0, cur[k], sizeof c0);
             memcpy(&c1, cur[k + 4], sizeof c1);
             memcpy(&p0, prev[k], sizeof p0);
             memcpy(&p1, prev[k + 4], sizeof p1);
-            vx__v8sf re = __builtin_shuffle(c0, c1, sre), im = __builtin_shuffle(c0, c1, sim);
-            vx__v8sf a = __builtin_shuffle(p0, p1, sre), b = __builtin_shuffle(p0, p1, sim);
+            vx__v8sf re = __builtin_shufflevector(c0, c1, SRE);
+            vx__v8sf im = __builtin_shufflevector(c0, c1, SIM);
+            vx__v8sf a = __builtin_shufflevector(p0, p1, SRE);
+            vx__v8sf b = __builtin_shufflevector(p0, p1, SIM);
             vx__v8sf p = re * re + im * im;
             vx__v8sf qr = a * re + b * im;
             vx__v8sf qi = a * im - b * re;
             vx__v8sf lr = p - qi, hr = p + qi;
-            vx__v8sf lo0 = __builtin_shuffle(lr, qr, ulo), lo1 = __builtin_shuffle(lr, qr, uhi);
-            vx__v8sf hi0 = __builtin_shuffle(__builtin_shuffle(hr, qr, ulo), rev);
-            vx__v8sf hi1 = __builtin_shuffle(__builtin_shuffle(hr, qr, uhi), rev);
+            vx__v8sf lo0 = __builtin_shufflevector(lr, qr, ULO);
+            vx__v8sf lo1 = __builtin_shufflevector(lr, qr, UHI);
+            vx__v8sf h0 = __builtin_shufflevector(hr, qr, ULO), h1 = __builtin_shufflevector(hr, qr, UHI);
+            vx__v8sf hi0 = __builtin_shufflevector(h0, h0, REV);
+            vx__v8sf hi1 = __builtin_shufflevector(h1, h1, REV);
             memcpy(w[k], &lo0, sizeof lo0);
             memcpy(w[k + 4], &lo1, sizeof lo1);
             memcpy(w[BLK_N - k - 3], &hi0, sizeof hi0);
             memcpy(w[BLK_N - k - 7], &hi1, sizeof hi1);
         }
+#undef SRE
+#undef SIM
+#undef ULO
+#undef UHI
+#undef REV
         yin_pq1(cur, prev, w, BLK_N / 2);
     } else {
         for (int k = 0; k <= BLK_N / 2; k++) {
@@ -716,13 +727,14 @@ VX__HOT static void yin_frame_rows(vx__yin *y, size_t m, int f)
 /* 4x4 transpose (rows <-> lanes) */
 static inline void tr4f(vx__v4sf *r)
 {
-    const vx__v4si lo = {0, 4, 1, 5}, hi = {2, 6, 3, 7}, l2 = {0, 1, 4, 5}, h2 = {2, 3, 6, 7};
-    vx__v4sf t0 = __builtin_shuffle(r[0], r[1], lo), t1 = __builtin_shuffle(r[0], r[1], hi);
-    vx__v4sf t2 = __builtin_shuffle(r[2], r[3], lo), t3 = __builtin_shuffle(r[2], r[3], hi);
-    r[0] = __builtin_shuffle(t0, t2, l2);
-    r[1] = __builtin_shuffle(t0, t2, h2);
-    r[2] = __builtin_shuffle(t1, t3, l2);
-    r[3] = __builtin_shuffle(t1, t3, h2);
+    vx__v4sf t0 = __builtin_shufflevector(r[0], r[1], 0, 4, 1, 5);
+    vx__v4sf t1 = __builtin_shufflevector(r[0], r[1], 2, 6, 3, 7);
+    vx__v4sf t2 = __builtin_shufflevector(r[2], r[3], 0, 4, 1, 5);
+    vx__v4sf t3 = __builtin_shufflevector(r[2], r[3], 2, 6, 3, 7);
+    r[0] = __builtin_shufflevector(t0, t2, 0, 1, 4, 5);
+    r[1] = __builtin_shufflevector(t0, t2, 2, 3, 6, 7);
+    r[2] = __builtin_shufflevector(t1, t3, 0, 1, 4, 5);
+    r[3] = __builtin_shufflevector(t1, t3, 2, 3, 6, 7);
 }
 
 /* float -> double per lane (written out: GCC 12 splits
@@ -1301,7 +1313,7 @@ typedef int16_t vx__v8s __attribute__((vector_size(16)));
         vx__v8s lo_, hi_;                                                                  \
         memcpy(&lo_, &(x), sizeof lo_);                                                    \
         memcpy(&hi_, (const char *)&(x) + sizeof lo_, sizeof hi_);                         \
-        vx__v8s r_ = __builtin_shuffle(lo_, hi_, (vx__v8s){0, 4, 8, 12, 0, 0, 0, 0});      \
+        vx__v8s r_ = __builtin_shufflevector(lo_, hi_, 0, 4, 8, 12, 0, 0, 0, 0);      \
         memcpy((p), &r_, 4 * sizeof(int16_t));                                             \
     } while (0)
 #define V4I_NARROW16(d, x) V4I_STORE16(&(d), x)
@@ -1309,19 +1321,19 @@ typedef int16_t vx__v8s __attribute__((vector_size(16)));
  * holding it (vectors, no branches). */
 #define V4_MERGE_LANES(m, idx, val_out, idx_out)                                          \
     do {                                                                                   \
-        vx__v4d ms_ = __builtin_shuffle((m), (vx__v4i){1, 0, 3, 2});                       \
+        vx__v4d ms_ = __builtin_shufflevector((m), (m), 1, 0, 3, 2);                       \
         vx__v4i g_ = ms_ > (m);                                                            \
         vx__v4d m2_ = (vx__v4d)(((vx__v4i)ms_ & g_) | ((vx__v4i)(m) & ~g_));               \
-        ms_ = __builtin_shuffle(m2_, (vx__v4i){2, 3, 0, 1});                               \
+        ms_ = __builtin_shufflevector(m2_, m2_, 2, 3, 0, 1);                               \
         g_ = ms_ > m2_;                                                                    \
         m2_ = (vx__v4d)(((vx__v4i)ms_ & g_) | ((vx__v4i)m2_ & ~g_));                       \
         const vx__v4i big_ = {1 << 30, 1 << 30, 1 << 30, 1 << 30};                         \
         vx__v4i e_ = (m) == m2_;                                                           \
         vx__v4i ix_ = ((idx) & e_) | (big_ & ~e_);                                         \
-        vx__v4i is_ = __builtin_shuffle(ix_, (vx__v4i){1, 0, 3, 2});                       \
+        vx__v4i is_ = __builtin_shufflevector(ix_, ix_, 1, 0, 3, 2);                       \
         g_ = is_ < ix_;                                                                    \
         ix_ = (is_ & g_) | (ix_ & ~g_);                                                    \
-        is_ = __builtin_shuffle(ix_, (vx__v4i){2, 3, 0, 1});                               \
+        is_ = __builtin_shufflevector(ix_, ix_, 2, 3, 0, 1);                               \
         g_ = is_ < ix_;                                                                    \
         ix_ = (is_ & g_) | (ix_ & ~g_);                                                    \
         (val_out) = m2_[0];                                                                \
