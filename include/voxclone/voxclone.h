@@ -236,8 +236,10 @@ char *vx_analysis_to_json(const vx_analysis *a, unsigned flags);
 
 /** Parses an analysis JSON written by vx_analysis_to_json (frames are not
  *  read back; frames stays NULL).  Reals were written with 12 significant
- *  digits.  Errors: EINVAL (not JSON, missing pitch/spectral), ENOMEM.
- *  Free *out with vx_analysis_free. */
+ *  digits.  Reads at most len bytes of json (no NUL needed).  Errors:
+ *  EINVAL (NULL argument, not JSON, duplicate keys, missing pitch.mean_hz or
+ *  spectral.centroid_mean_hz), ENOMEM; *out is NULL on every error.  Free
+ *  *out with vx_analysis_free.  Thread-safe. */
 int vx_analysis_from_json(const char *json, size_t len, vx_analysis **out, vx_error *err);
 
 /* ------------------------------------------------------------------ */

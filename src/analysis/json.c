@@ -132,6 +132,8 @@ static double num_or_nan(const json_t *o, const char *key)
  * analysis agree with the original to ~1e-11. */
 int vx_analysis_from_json(const char *json, size_t len, vx_analysis **out, vx_error *err)
 {
+    if (out)
+        *out = NULL;
     if (!json || !out)
         return vx__error_set(err, VX_EINVAL, "analysis JSON: NULL argument");
     json_error_t je;

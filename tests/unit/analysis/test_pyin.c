@@ -862,6 +862,98 @@ static void test_json_shape(void **state)
     free(x);
 }
 
+/* The log transition table against librosa's definition computed here
+ * plainly (triangular window of half-width 50 bins, rows normalised, 1 %
+ * voicing switch, log(p + tiny)): the table may differ only by the
+ * rounding of numpy's summation order in the row sums (a few ulps), never
+ * by a misplaced entry. */
+static void test_transition_table_formula(void **state)
+{
+    (void)state;
+    const vx__pyin_tables *t = vx__pyin_tables_shared();
+    assert_non_null(t);
+    const int n = VX__PYIN_N_BINS, band = VX__PYIN_BAND;
+    const double log_tiny = log(DBL_MIN);
+    for (int from = 0; from < VX__PYIN_N_STATES; from++) {
+        int bf = from % n;
+        double s = 0.0;
+        for (int j = 0; j < n; j++)
+            if (abs(bf - j) <= band)
+                s += (double)(2 * (band + 1 - abs(bf - j))) / (double)(2 * band + 2);
+        for (int to = 0; to < VX__PYIN_N_STATES; to++) {
+            int bt = to % n, d = abs(bf - bt);
+            double got = vx__pyin_log_trans(t, from, to);
+            if (d > band) {
+                assert_true(got == log_tiny);
+                continue;
+            }
+            double p = (from < n) == (to < n) ? 0.99 : 0.01;
+            double want = log(p * ((double)(2 * (band + 1 - d)) / (double)(2 * band + 2)) / s + DBL_MIN);
+            if (fabs(got - want) > 1e-13 * fabs(want))
+                fail_msg("log_trans(%d, %d) = %.17g, formula %.17g", from, to, got, want);
+        }
+    }
+}
+
+/* vx_analysis_from_json: argument misuse, bad documents, and a round trip
+ * through vx_analysis_to_json. */
+static void test_json_parse(void **state)
+{
+    (void)state;
+    vx_analysis *a = (vx_analysis *)&a, *b = NULL;
+    vx_error e;
+    assert_int_equal(vx_analysis_from_json(NULL, 0, &b, &e), VX_EINVAL);
+    assert_non_null(strstr(e.message, "NULL argument"));
+    assert_int_equal(vx_analysis_from_json("{}", 2, NULL, &e), VX_EINVAL);
+    assert_int_equal(vx_analysis_from_json("{}", 2, &a, NULL), VX_EINVAL);
+    assert_null(a); /* *out is cleared on every error */
+    static const struct {
+        const char *doc, *msg;
+    } bad[] = {
+        {"", "analysis JSON"},
+        {"not json", "analysis JSON"},
+        {"[1,2]", "not an object"},
+        {"{\"pitch\":{\"mean_hz\":120}}", "spectral.centroid_mean_hz"},
+        {"{\"pitch\":{\"mean_hz\":\"x\"},\"spectral\":{\"centroid_mean_hz\":1}}", "pitch.mean_hz"},
+        {"{\"pitch\":{\"mean_hz\":1},\"pitch\":{\"mean_hz\":2},\"spectral\":{\"centroid_mean_hz\":1}}",
+         "duplicate"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        b = (vx_analysis *)&b;
+        assert_int_equal(vx_analysis_from_json(bad[k].doc, strlen(bad[k].doc), &b, &e), VX_EINVAL);
+        assert_null(b);
+        if (!strstr(e.message, bad[k].msg))
+            fail_msg("%s: message '%s' lacks '%s'", bad[k].doc, e.message, bad[k].msg);
+    }
+    /* len bounds the document: a valid prefix is not read past */
+    const char *two = "{\"pitch\":{\"mean_hz\":100},\"spectral\":{\"centroid_mean_hz\":5}}XYZ";
+    assert_int_equal(vx_analysis_from_json(two, strlen(two) - 3, &b, &e), VX_OK);
+    assert_true(b->pitch_mean_hz == 100.0 && b->centroid_mean_hz == 5.0 && !b->has_mfcc);
+    assert_string_equal(b->voice_type, "Low (male)");
+    vx_analysis_free(b);
+
+    double f = 180.0;
+    float *x = make_signal(SR, gen_sine, &f);
+    vx_analysis *o = analyze(x, SR, 1);
+    char *js = vx_analysis_to_json(o, VX_JSON_DETAILED);
+    assert_non_null(js);
+    assert_int_equal(vx_analysis_from_json(js, strlen(js), &b, &e), VX_OK);
+    assert_true(fabs(b->pitch_mean_hz - o->pitch_mean_hz) <= 1e-9 * o->pitch_mean_hz);
+    assert_true(fabs(b->pitch_std_hz - o->pitch_std_hz) <= 1e-9 * (o->pitch_std_hz + 1.0));
+    assert_true(fabs(b->centroid_mean_hz - o->centroid_mean_hz) <= 1e-9 * o->centroid_mean_hz);
+    assert_string_equal(b->voice_type, o->voice_type);
+    assert_int_equal(b->n_voiced, o->n_voiced);
+    assert_int_equal(b->sample_rate_hz, o->sample_rate_hz);
+    assert_true(b->has_mfcc);
+    for (int k = 0; k < VX_N_MFCC; k++)
+        assert_true(fabsf(b->mfcc_mean[k] - o->mfcc_mean[k]) <= 1e-5f * (fabsf(o->mfcc_mean[k]) + 1.0f));
+    assert_null(b->frames);
+    vx_analysis_free(b);
+    free(js);
+    vx_analysis_free(o);
+    free(x);
+}
+
 /* The process-wide tables: one object, the same values as fresh tables. */
 static void test_tables_shared(void **state)
 {
@@ -905,6 +997,8 @@ int main(void)
         cmocka_unit_test(test_nonfinite_sample_index),
         cmocka_unit_test(test_frames_many_troughs_and_overflow),
         cmocka_unit_test(test_json_shape),
+        cmocka_unit_test(test_json_parse),
+        cmocka_unit_test(test_transition_table_formula),
     };
     return cmocka_run_group_tests_name("pyin", tests, NULL, NULL);
 }
