@@ -34,8 +34,10 @@ test-asan:
 bench: all
 	@bash bench/run.sh $(BUILD)
 
+FUZZ_CONFIGURE = CC=clang cmake -S . -B $(BUILD)-fuzz -DVX_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+
 fuzz:
-	CC=clang cmake -S . -B $(BUILD)-fuzz -DVX_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	$(FUZZ_CONFIGURE)
 	cmake --build $(BUILD)-fuzz -j $(JOBS)
 
 # Builds the fuzz targets with clang (the only clang build: it also keeps the
@@ -43,7 +45,7 @@ fuzz:
 # of its committed corpus; a crash fails the target.
 FUZZ_SECONDS ?= 20
 test-fuzz:
-	CC=clang cmake -S . -B $(BUILD)-fuzz -DVX_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	$(FUZZ_CONFIGURE)
 	cmake --build $(BUILD)-fuzz -j $(JOBS) --target fuzz_decode fuzz_protocol
 	@set -e; for t in decode protocol; do \
 	  tmp=$$(mktemp -d); \

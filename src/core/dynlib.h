@@ -83,12 +83,18 @@ typedef struct vx__dynlib {
     static struct {                                                            \
         SYMS(VX__DL_FIELD)                                                     \
     } table;                                                                   \
+    VX__DYNLIB_BIND(table, SYMS, soname)
+
+/** The name list and vx__dynlib of an existing table object (for a table
+ *  shared between files: declare its struct type from SYMS with
+ *  VX__DL_FIELD in a header, define the object and bind it in one .c). */
+#define VX__DYNLIB_BIND(table, SYMS, soname)                                   \
     static const char *const table##_names[] = {SYMS(VX__DL_NAME)};           \
     static vx__dynlib table##_lib = VX__DYNLIB_INIT(soname);                   \
     _Static_assert(sizeof(table) == sizeof(table##_names) / sizeof(char *) * sizeof(void *), \
                    "a dynlib table holds one pointer per name")
 
-/** Loads the library of a VX__DYNLIB_TABLE and fills the table. */
+/** Loads the library of a VX__DYNLIB_TABLE (or _BIND) and fills the table. */
 #define VX__DYNLIB_LOAD(table, err)                                             \
     vx__dynlib_load(&table##_lib, table##_names, VX__DL_COUNT(table##_names),   \
                     (void **)(void *)&(table), (err))

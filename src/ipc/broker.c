@@ -29,7 +29,6 @@
 #include <time.h>
 #include <unistd.h>
 
-
 #include "core/error.h"
 #include "ipc/zmq_dl.h"
 #include "store/store.h"
@@ -288,7 +287,7 @@ static int send_to(vx_broker *b, const unsigned char *rid, size_t rid_len, const
         vx__zmq.zmq_send(b->router, hdr, hl, (m->n_payload ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT);
         for (size_t i = 0; i < m->n_payload; i++)
             vx__zmq.zmq_send(b->router, m->payload[i].data, m->payload[i].len,
-                     (i + 1 < m->n_payload ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT);
+                             (i + 1 < m->n_payload ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT);
     }
     free(hdr);
     return rc;
@@ -758,8 +757,9 @@ int vx_broker_new(const char *bind_endpoint, const vx_broker_opts *opts, vx_brok
     if (strncmp(bind_endpoint, "inproc://", 9) == 0 && !o.zmq_context)
         return vx__error_set(err, VX_EINVAL,
                              "broker: inproc:// needs a shared zmq_context in the options");
-    if (vx__zmq_load(err) != VX_OK)
-        return err ? err->code : VX_EUNAVAIL;
+    int lrc = vx__zmq_load(err);
+    if (lrc != VX_OK)
+        return lrc;
     vx_broker *b = calloc(1, sizeof *b);
     if (!b)
         return vx__error_set(err, VX_ENOMEM, "broker: out of memory");

@@ -26,7 +26,6 @@
 #include <time.h>
 #include <unistd.h>
 
-
 #include "core/error.h"
 #include "ipc/zmq_dl.h"
 #include "store/store.h"
@@ -252,7 +251,7 @@ static int send_msg(void *sock, const vx_msg *m, vx_error *err)
         vx__zmq.zmq_send(sock, hdr, hl, (m->n_payload ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT);
         for (size_t i = 0; i < m->n_payload; i++)
             vx__zmq.zmq_send(sock, m->payload[i].data, m->payload[i].len,
-                     (i + 1 < m->n_payload ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT);
+                             (i + 1 < m->n_payload ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT);
     }
     free(hdr);
     return rc;
@@ -614,8 +613,9 @@ int vx_worker_new_opts(const char *connect_endpoint, const vx_worker_opts *opts,
                              "worker: heartbeat_ms 10..60000 <= heartbeat_timeout_ms <= 600000");
     if (o.worker_id && !vx_proto_id_valid(o.worker_id))
         return vx__error_set(err, VX_EINVAL, "worker: worker_id must be 1..64 of [A-Za-z0-9._:-]");
-    if (vx__zmq_load(err) != VX_OK)
-        return err ? err->code : VX_EUNAVAIL;
+    int lrc = vx__zmq_load(err);
+    if (lrc != VX_OK)
+        return lrc;
     vx_worker *w = calloc(1, sizeof *w);
     if (!w)
         return vx__error_set(err, VX_ENOMEM, "worker: out of memory");

@@ -5,13 +5,6 @@
 
 vx__zmq_api vx__zmq;
 
-static const char *const zmq_names[] = {VX_ZMQ_SYMS(VX__DL_NAME)};
-static vx__dynlib zmq_lib = VX__DYNLIB_INIT(VX_SONAME_ZMQ);
-_Static_assert(sizeof vx__zmq == VX__DL_COUNT(zmq_names) * sizeof(void *),
-               "one pointer per name");
+VX__DYNLIB_BIND(vx__zmq, VX_ZMQ_SYMS, VX_SONAME_ZMQ);
 
-int vx__zmq_load(vx_error *err)
-{
-    return vx__dynlib_load(&zmq_lib, zmq_names, VX__DL_COUNT(zmq_names),
-                           (void **)(void *)&vx__zmq, err);
-}
+int vx__zmq_load(vx_error *err) { return VX__DYNLIB_LOAD(vx__zmq, err); }

@@ -202,7 +202,7 @@ int vx__store_fail(vx_server *s, vx__resp *rs, const char *op, const vx_error *e
 const char *vx__query(vx__req *rq, const char *key)
 {
     return mhd.MHD_lookup_connection_value((struct MHD_Connection *)rq->conn, MHD_GET_ARGUMENT_KIND,
-                                       key);
+                                           key);
 }
 
 int vx__ctype_is(const vx__req *rq, const char *type)
@@ -562,7 +562,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         cc->late = s->stopping;
         pthread_mutex_unlock(&s->lock);
         const char *cl = mhd.MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+                                                         MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl) {
             char *end = NULL;
             unsigned long long n = strtoull(cl, &end, 10);
@@ -618,7 +618,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         /* the path without the query string (MHD already split it off) */
         rq.path = url;
         const char *ct = mhd.MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                     MHD_HTTP_HEADER_CONTENT_TYPE);
+                                                         MHD_HTTP_HEADER_CONTENT_TYPE);
         rq.content_type = ct ? ct : "";
         rq.conn = c;
         if (!cc->body)
@@ -629,7 +629,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         rq.body = cc->body;
         rq.body_len = cc->len;
         const char *auth = mhd.MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                       MHD_HTTP_HEADER_AUTHORIZATION);
+                                                           MHD_HTTP_HEADER_AUTHORIZATION);
         if (cc->late) {
             vx__header(&rs, "Retry-After", "5");
             vx__error(&rs, 503, NULL, "the server is shutting down");

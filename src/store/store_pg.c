@@ -31,29 +31,12 @@
 /* libpq is loaded on first connect (core/dynlib.h): the analysis CLI never
  * needs it nor the TLS/Kerberos/LDAP libraries it brings. */
 #define VX_PQ_SYMS(X)                                                          \
-    X(PQclear) \
-    X(PQcmdTuples) \
-    X(PQconnectdbParams) \
-    X(PQconninfoFree) \
-    X(PQconninfoParse) \
-    X(PQerrorMessage) \
-    X(PQexec) \
-    X(PQexecParams) \
-    X(PQfinish) \
-    X(PQfreemem) \
-    X(PQftype) \
-    X(PQgetisnull) \
-    X(PQgetlength) \
-    X(PQgetvalue) \
-    X(PQnfields) \
-    X(PQntuples) \
-    X(PQreset) \
-    X(PQresultErrorField) \
-    X(PQresultStatus) \
-    X(PQsetNoticeProcessor) \
-    X(PQstatus) \
-    X(PQtransactionStatus) \
-    X(PQunescapeBytea)
+    X(PQclear) X(PQcmdTuples) X(PQconnectdbParams) X(PQconninfoFree)           \
+    X(PQconninfoParse) X(PQerrorMessage) X(PQexec) X(PQexecParams) X(PQfinish) \
+    X(PQfreemem) X(PQftype) X(PQgetisnull) X(PQgetlength) X(PQgetvalue)        \
+    X(PQnfields) X(PQntuples) X(PQreset) X(PQresultErrorField)                 \
+    X(PQresultStatus) X(PQsetNoticeProcessor) X(PQstatus)                      \
+    X(PQtransactionStatus) X(PQunescapeBytea)
 VX__DYNLIB_TABLE(pq, VX_PQ_SYMS, VX_SONAME_PQ);
 
 #define MAX_PARAMS 16
@@ -188,8 +171,9 @@ static void pg_disconnect(vx__conn *c)
 static int pg_connect(const char *url, vx__conn **out, vx_error *err)
 {
     *out = NULL;
-    if (VX__DYNLIB_LOAD(pq, err) != VX_OK)
-        return err ? err->code : VX_EUNAVAIL;
+    int rc = VX__DYNLIB_LOAD(pq, err);
+    if (rc != VX_OK)
+        return rc;
     char *perr = NULL;
     PQconninfoOption *opts = pq.PQconninfoParse(url, &perr);
     if (!opts) {

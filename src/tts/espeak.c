@@ -340,7 +340,7 @@ void vx__espeak_zygote_init(vx__zyg_info *info)
         return;
     }
     g_espeak_rate = esp.espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, NULL,
-                                      espeakINITIALIZE_DONT_EXIT);
+                                          espeakINITIALIZE_DONT_EXIT);
     info->rate_hz = g_espeak_rate;
     if (g_espeak_rate <= 0)
         return;
